@@ -1,0 +1,94 @@
+//! Settings read from the function's environment, parsed once per isolate.
+
+use crate::auth::{JwtVerifier, KeyConfigError};
+
+/// Default cap on a user's unfinished (pending or processing) generations.
+pub const DEFAULT_MAX_PENDING: u32 = 10;
+
+/// Parsed settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `MAX_PENDING_GENERATIONS`: a user with this many unfinished generations gets 429.
+    pub max_pending: u32,
+}
+
+/// A setting that is present but unusable; names the variable so the operator can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+/// Everything a handler needs that lives as long as the isolate.
+pub struct AppContext {
+    pub config: Config,
+    pub verifier: JwtVerifier,
+}
+
+impl AppContext {
+    /// Reads settings through `get` (the host's env lookup).
+    ///
+    /// Tokens are checked with `JWT_SECRET` (HS256; Supabase does not inject the secret, so it is set as a
+    /// function secret, falling back to a legacy `SUPABASE_JWT_SECRET`) and the injected `SUPABASE_JWKS`
+    /// (ES256/RS256 signing keys). At least one must be set.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let max_pending = match non_empty("MAX_PENDING_GENERATIONS") {
+            None => DEFAULT_MAX_PENDING,
+            Some(v) => v.trim().parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError {
+                name: "MAX_PENDING_GENERATIONS",
+                problem: format!("{v:?} is not a positive integer"),
+            })?,
+        };
+        let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
+        let jwks = non_empty("SUPABASE_JWKS");
+        if secret.is_none() && jwks.is_none() {
+            return Err(ConfigError {
+                name: "JWT_SECRET",
+                problem: "neither JWT_SECRET nor SUPABASE_JWKS is set, so no token can be verified".into(),
+            });
+        }
+        let verifier = JwtVerifier::new(secret.as_deref(), jwks.as_deref()).map_err(|e| {
+            let name = match e {
+                KeyConfigError::WeakHs256Secret { .. } => "JWT_SECRET",
+                _ => "SUPABASE_JWKS",
+            };
+            ConfigError { name, problem: e.to_string() }
+        })?;
+        Ok(Self { config: Config { max_pending }, verifier })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "s3cret-s3cret-s3cret-s3cret-s3cret";
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = AppContext::from_env(env(&[("JWT_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret")])).unwrap();
+        assert_eq!(c.config.max_pending, DEFAULT_MAX_PENDING);
+        let c = AppContext::from_env(env(&[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", " 3 ")])).unwrap();
+        assert_eq!(c.config.max_pending, 3);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = AppContext::from_env(env(&[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", "ten")])).err().unwrap();
+        assert_eq!(e.name, "MAX_PENDING_GENERATIONS");
+        let e = AppContext::from_env(env(&[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", "0")])).err().unwrap();
+        assert_eq!(e.name, "MAX_PENDING_GENERATIONS");
+        let e = AppContext::from_env(env(&[])).err().unwrap();
+        assert_eq!(e.name, "JWT_SECRET");
+        let e = AppContext::from_env(env(&[("SUPABASE_JWKS", "not json")])).err().unwrap();
+        assert_eq!(e.name, "SUPABASE_JWKS");
+        let e = AppContext::from_env(env(&[("JWT_SECRET", "short")])).err().unwrap();
+        assert_eq!(e.name, "JWT_SECRET");
+    }
+}

@@ -1,0 +1,40 @@
+//! Endpoint logic, generic over the ports so it runs natively in tests and in wasm in production.
+
+pub mod start_generation;
+
+use crate::auth::{bearer_token, AuthError, Claims, JwtVerifier};
+use crate::error::ApiError;
+use crate::http::RequestHead;
+use crate::ports::Platform;
+
+/// Request id: the caller's `x-request-id` when it is short and printable, else a fresh one.
+pub(crate) fn request_id(head: &RequestHead, platform: &impl Platform) -> String {
+    match head.header("x-request-id") {
+        Some(id) if (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
+        _ => platform.random_id(),
+    }
+}
+
+/// Verifies the bearer token of a request (even behind the gateway: functions may be deployed with
+/// `verify_jwt = false`, and the gateway does not check the role).
+pub(crate) fn verify_token(head: &RequestHead, verifier: &JwtVerifier, now_ms: f64) -> Result<Claims, ApiError> {
+    let token = bearer_token(head.header("authorization")).map_err(auth_error)?;
+    verifier.verify(token, (now_ms / 1000.0).floor() as i64).map_err(auth_error)
+}
+
+/// 401 for a bad token, 403 for a good token of the wrong kind.
+pub(crate) fn auth_error(e: AuthError) -> ApiError {
+    let status = match e {
+        // A valid anon key is "not signed in" (401); a user token on a service endpoint is forbidden.
+        AuthError::NotServiceRole => 403,
+        _ => 401,
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+/// What Supabase's gateway checks with `verify_jwt` on: a bearer token that is a valid JWT of this
+/// project, whatever its role. `Err` holds the reason to answer 401 with.
+pub fn gateway_check(verifier: &JwtVerifier, authorization: Option<&str>, now_ms: f64) -> Result<(), String> {
+    let head = RequestHead::new("GET", authorization.map(|a| ("authorization".to_owned(), a.to_owned())));
+    verify_token(&head, verifier, now_ms).map(drop).map_err(|e| e.message)
+}

@@ -1,0 +1,118 @@
+//! `POST /functions/v1/start-generation`: verify the user's token, parse the body, make one SQL call,
+//! answer `{generation_id, status}`.
+
+use super::{auth_error, request_id, verify_token};
+use crate::config::AppContext;
+use crate::db::start_generation::{self as db, StartOutcome};
+use crate::error::ApiError;
+use crate::http::{RequestHead, Response};
+use crate::log::RequestLog;
+use crate::ports::{BodyError, Platform, RequestBody, Rpc, RpcError};
+use crate::request::{body_too_large, GenerationRequest, IdempotencyKey, MAX_BODY_BYTES};
+
+/// Function name, as deployed and as logged.
+pub const NAME: &str = "start-generation";
+
+/// Handles one request; never fails: every error becomes a JSON answer and a log line.
+pub async fn handle<P: Platform, R: Rpc, B: RequestBody>(
+    ctx: &AppContext,
+    platform: &P,
+    rpc: &R,
+    head: &RequestHead,
+    body: B,
+) -> Response {
+    let started = platform.now_ms();
+    let id = request_id(head, platform);
+    let mut log = RequestLog::new(NAME, id.clone(), &head.method);
+    let response = match head.method.as_str() {
+        "OPTIONS" => Ok(Response::preflight()),
+        "POST" => run(ctx, rpc, head, body, started, &mut log).await,
+        _ => Err(ApiError::new(405, "method_not_allowed", "use POST to start a generation")),
+    };
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => {
+            log.code = Some(e.code);
+            let r = Response::error(&e);
+            if e.status == 405 {
+                r.with_header("allow", "POST, OPTIONS")
+            } else {
+                r
+            }
+        }
+    };
+    platform.log(&log.finish(response.status, platform.now_ms() - started));
+    response.with_header("x-request-id", id)
+}
+
+async fn run<R: Rpc, B: RequestBody>(
+    ctx: &AppContext,
+    rpc: &R,
+    head: &RequestHead,
+    body: B,
+    now_ms: f64,
+    log: &mut RequestLog,
+) -> Result<Response, ApiError> {
+    // Authenticate before reading the body: anonymous callers learn nothing about validation.
+    let claims = verify_token(head, &ctx.verifier, now_ms)?;
+    let user = claims.require_user().map_err(auth_error)?;
+    log.user_id = Some(user);
+
+    let idempotency_key = head.header("idempotency-key").map(IdempotencyKey::parse).transpose()?;
+    let bytes = body.read_limited(MAX_BODY_BYTES).await.map_err(|e| match e {
+        BodyError::TooLarge => body_too_large(),
+        BodyError::Read(why) => ApiError::invalid("body", "body_unreadable", format!("request body could not be read: {why}")),
+    })?;
+    let request = GenerationRequest::parse(&bytes)?;
+
+    let outcome = db::call(rpc, user, &request, idempotency_key.as_ref(), ctx.config.max_pending)
+        .await
+        .map_err(|e| {
+            log.detail = Some(e.to_string());
+            database_error(&e)
+        })?;
+    match outcome {
+        StartOutcome::Created { generation_id, status } => {
+            log.generation_id = Some(generation_id);
+            Ok(accepted(generation_id, &status))
+        }
+        StartOutcome::Existing { generation_id, status } => {
+            log.generation_id = Some(generation_id);
+            log.replayed = true;
+            Ok(accepted(generation_id, &status).with_header("idempotent-replayed", "true"))
+        }
+        StartOutcome::IdempotencyConflict { generation_id } => {
+            log.generation_id = Some(generation_id);
+            Err(ApiError {
+                status: 422,
+                code: "idempotency_key_reused",
+                message: "this Idempotency-Key was already used for a different request".into(),
+                field: Some("Idempotency-Key"),
+            })
+        }
+        StartOutcome::PendingLimit { pending, limit } => Err(ApiError::new(
+            429,
+            "too_many_pending",
+            format!("you have {pending} generations in progress and the limit is {limit}; wait for one to finish"),
+        )),
+        StartOutcome::UnknownUser => Err(ApiError::new(401, "user_not_found", "the user of this token no longer exists")),
+    }
+}
+
+fn accepted(generation_id: uuid::Uuid, status: &str) -> Response {
+    Response::json(200, serde_json::json!({ "generation_id": generation_id, "status": status }).to_string())
+}
+
+/// 503 when the database is unreachable (the client may retry), 500 otherwise; details stay in the log.
+pub(crate) fn database_error(e: &RpcError) -> ApiError {
+    match e {
+        RpcError::Unavailable(_) => ApiError::new(503, "database_unavailable", "the database is unavailable; try again shortly"),
+        RpcError::Query { .. } | RpcError::BadAnswer(_) => {
+            ApiError::new(500, "internal_error", "the generation could not be started because of a server error")
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "start_generation_tests.rs"]
+mod tests;

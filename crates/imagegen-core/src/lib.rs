@@ -1,0 +1,16 @@
+//! Domain rules of the image-generation backend, free of any wasm or JS dependency so that every rule
+//! is tested natively with `cargo test`. The wasm shell (`imagegen-edge`) only binds these to the host.
+
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod log;
+pub mod ports;
+pub mod request;
+
+#[cfg(test)]
+pub(crate) mod testing;

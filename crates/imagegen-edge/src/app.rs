@@ -1,0 +1,72 @@
+//! `EdgeApp`: the object each function's wrapper creates once per isolate and calls per request.
+
+use crate::host::JsHost;
+use crate::http::{head, to_web, StreamBody};
+use crate::sys::Host;
+use imagegen_core::config::{AppContext, ConfigError};
+use imagegen_core::error::ApiError;
+use imagegen_core::handlers;
+use imagegen_core::http::Response;
+use imagegen_core::ports::Platform;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+struct Inner {
+    host: JsHost,
+    /// A configuration error is kept, not thrown: every request then answers a clear 500 naming the
+    /// variable, instead of the function failing to boot with a stack trace.
+    context: Result<AppContext, ConfigError>,
+}
+
+/// The application as exported to JS.
+#[wasm_bindgen]
+pub struct EdgeApp {
+    inner: Rc<Inner>,
+}
+
+#[wasm_bindgen]
+impl EdgeApp {
+    /// Reads configuration through `host.env` once.
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: Host) -> EdgeApp {
+        let context = AppContext::from_env(|name| host.env(name));
+        let inner = Inner { host: JsHost(host), context };
+        if let Err(e) = &inner.context {
+            inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "detail": e.to_string()}).to_string());
+        }
+        EdgeApp { inner: Rc::new(inner) }
+    }
+
+    /// `start-generation`: resolves to a `Response`; never rejects for request errors.
+    #[wasm_bindgen(js_name = startGeneration)]
+    pub fn start_generation(&self, request: web_sys::Request) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let head = head(&request);
+            let response = match &inner.context {
+                Ok(ctx) => {
+                    handlers::start_generation::handle(ctx, &inner.host, &inner.host, &head, StreamBody(request.body()))
+                        .await
+                }
+                Err(e) => misconfigured(e),
+            };
+            to_web(&response).map(JsValue::from)
+        })
+    }
+
+    /// The check Supabase's gateway makes when `verify_jwt` is on: a valid project JWT of any role.
+    /// Returns `undefined` when the request may pass, or the reason it may not.
+    #[wasm_bindgen(js_name = gatewayRejection)]
+    pub fn gateway_rejection(&self, authorization: Option<String>) -> Option<String> {
+        let ctx = match &self.inner.context {
+            Ok(ctx) => ctx,
+            Err(e) => return Some(e.to_string()),
+        };
+        handlers::gateway_check(&ctx.verifier, authorization.as_deref(), self.inner.host.now_ms()).err()
+    }
+}
+
+fn misconfigured(e: &ConfigError) -> Response {
+    Response::error(&ApiError::new(500, "misconfigured", format!("the function is misconfigured: {e}")))
+}

@@ -1,0 +1,10 @@
+//! The wasm-bindgen shell: binds `imagegen-core` to the Deno / Supabase Edge host. Layered like
+//! workers-rs: raw JS bindings in [`sys`], safe port implementations in [`host`], request/response
+//! conversion in [`http`], and the exported [`EdgeApp`]. No business rules live here.
+
+mod app;
+mod http;
+mod host;
+mod sys;
+
+pub use app::EdgeApp;

@@ -1,0 +1,38 @@
+//! Raw bindings to what the JS side provides. Every call that can throw is marked `catch`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const HOST_TS: &'static str = r#"
+/** What the module needs from its host; built by supabase/functions/_shared/host.ts. */
+export interface Host {
+  /** Calls an allow-listed SQL function; `args` is a JSON array of {name, type, value}; resolves to a JSON array of rows. */
+  rpc(fn: string, args: string): Promise<string>;
+  env(name: string): string | undefined;
+  log(line: string): void;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host object built by `supabase/functions/_shared/host.ts`.
+    #[wasm_bindgen(typescript_type = "Host")]
+    pub type Host;
+
+    /// Calls an allow-listed SQL function: `args` is a JSON array of `{name, type, value}`; resolves to a
+    /// JSON array of rows. Rejects with an `Error` whose `code` is a SQLSTATE or a connection error code.
+    #[wasm_bindgen(method, catch)]
+    pub fn rpc(this: &Host, function: &str, args: &str) -> Result<js_sys::Promise, JsValue>;
+
+    /// Reads an environment variable.
+    #[wasm_bindgen(method)]
+    pub fn env(this: &Host, name: &str) -> Option<String>;
+
+    /// Writes one log line.
+    #[wasm_bindgen(method)]
+    pub fn log(this: &Host, line: &str);
+
+    /// The global `crypto.randomUUID()` (bound directly: edge runtimes have no `window`).
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    pub fn random_uuid() -> String;
+}

@@ -1,0 +1,48 @@
+// The host capabilities the Rust module reaches the outside through: env, logging and one database
+// capability, `rpc`, which calls an allow-listed SQL function with named, typed arguments.
+import postgres from "npm:postgres@3.4.9";
+import type { Host } from "./wasm/imagegen_edge.d.ts";
+
+/** SQL functions the module may call; anything else is refused before reaching the database. */
+const RPC_ALLOWED = new Set(["start_generation"]);
+const SQL_TYPES = new Set(["uuid", "text", "int", "jsonb", "bool"]);
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+type Arg = { name: string; type: string; value: string | null };
+
+function connect(): postgres.Sql {
+  // DATABASE_URL overrides the injected direct connection, e.g. with the transaction pooler (port 6543),
+  // which cannot keep prepared statements.
+  const url = Deno.env.get("DATABASE_URL") ?? Deno.env.get("SUPABASE_DB_URL");
+  if (!url) throw Object.assign(new Error("SUPABASE_DB_URL is not set"), { code: "misconfigured" });
+  const pooled = new URL(url).port === "6543";
+  return postgres(url, {
+    max: Number(Deno.env.get("DB_POOL_MAX") ?? 10),
+    prepare: !pooled,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => {},
+  });
+}
+
+let sql: postgres.Sql | undefined;
+
+export const host: Host = {
+  env: (name) => Deno.env.get(name),
+  log: (line) => console.log(line),
+  async rpc(fn, argsJson) {
+    if (!RPC_ALLOWED.has(fn)) throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });
+    const args: Arg[] = JSON.parse(argsJson);
+    const list = args.map((a, i) => {
+      if (!IDENTIFIER.test(a.name) || !SQL_TYPES.has(a.type)) throw new Error(`rpc: bad argument ${a.name}`);
+      // Sent as text and cast by Postgres: postgres.js would JSON-encode a string bound to a jsonb parameter.
+      return `${a.name} => $${i + 1}::text::${a.type}`;
+    });
+    sql ??= connect();
+    const rows = await sql.unsafe<{ row: string }[]>(
+      `select to_jsonb(r)::text as row from public.${fn}(${list.join(", ")}) r`,
+      args.map((a) => a.value),
+    );
+    return `[${rows.map((r) => r.row).join(",")}]`;
+  },
+};
