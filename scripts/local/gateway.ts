@@ -3,7 +3,7 @@
 // and checks the bearer token first when config.toml says `verify_jwt = true` (the default), as
 // Supabase's gateway does. Environment: the same variables Supabase injects (set by scripts/dev or
 // the test harness), GATEWAY_PORT (0 = any free port; the chosen one is printed).
-import { parse } from "npm:smol-toml@1.6.0";
+import { parse } from "smol-toml";
 
 const supabaseDir = new URL("../../supabase/", import.meta.url);
 const functionsDir = new URL("functions/", supabaseDir);
@@ -39,7 +39,9 @@ async function route(req: Request): Promise<Response> {
       return json(401, { code: "UNAUTHORIZED_NO_AUTH_HEADER", message: "Missing authorization header" });
     }
     const rejection = app.gatewayRejection(authorization);
-    if (rejection) return json(401, { code: "UNAUTHORIZED_INVALID_JWT", message: `Invalid JWT: ${rejection}` });
+    if (rejection) {
+      return json(401, { code: "UNAUTHORIZED_INVALID_JWT", message: `Invalid JWT: ${rejection}` });
+    }
   }
   try {
     return await fn.fetch(req);
@@ -52,5 +54,6 @@ async function route(req: Request): Promise<Response> {
 Deno.serve({
   hostname: "127.0.0.1",
   port: Number(Deno.env.get("GATEWAY_PORT") ?? 54321),
-  onListen: ({ port }) => console.log(JSON.stringify({ gateway: "listening", port, functions: [...functions.keys()] })),
+  onListen: ({ port }) =>
+    console.log(JSON.stringify({ gateway: "listening", port, functions: [...functions.keys()] })),
 }, route);

@@ -14,8 +14,12 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 
 /** Signs any claims as an HS256 JWT. */
 export async function signHs256(claims: Record<string, unknown>, secret = LOCAL_JWT_SECRET): Promise<string> {
-  const input = `${b64url(utf8(JSON.stringify({ alg: "HS256", typ: "JWT" })))}.${b64url(utf8(JSON.stringify(claims)))}`;
-  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const input = `${b64url(utf8(JSON.stringify({ alg: "HS256", typ: "JWT" })))}.${
+    b64url(utf8(JSON.stringify(claims)))
+  }`;
+  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return `${input}.${b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(input))))}`;
 }
 

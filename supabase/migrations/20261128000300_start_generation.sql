@@ -18,6 +18,9 @@ create function public.start_generation(
   p_max_pending integer default 10
 ) returns jsonb
 language plpgsql
+-- Definer rights: it reads auth.users, which the API roles cannot. Safe because only the backend
+-- (owner, service_role) may execute it and search_path is empty.
+security definer
 set search_path = ''
 as $$
 declare

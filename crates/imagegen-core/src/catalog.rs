@@ -68,8 +68,20 @@ const FLUX_RATIOS: &[&str] = &[
 ];
 const WEBP_JPG_PNG: &[&str] = &["webp", "jpg", "png"];
 const RECRAFT_SIZES: &[&str] = &[
-    "1024x1024", "1365x1024", "1024x1365", "1536x1024", "1024x1536", "1820x1024", "1024x1820",
-    "1024x2048", "2048x1024", "1434x1024", "1024x1434", "1024x1280", "1280x1024", "1024x1707",
+    "1024x1024",
+    "1365x1024",
+    "1024x1365",
+    "1536x1024",
+    "1024x1536",
+    "1820x1024",
+    "1024x1820",
+    "1024x2048",
+    "2048x1024",
+    "1434x1024",
+    "1024x1434",
+    "1024x1280",
+    "1280x1024",
+    "1024x1707",
     "1707x1024",
 ];
 
@@ -93,7 +105,10 @@ pub static MODELS: &[Model] = &[
         name: "FLUX Dev",
         sizing: Sizing::AspectRatios(FLUX_RATIOS),
         side_bounds: (256, 2048),
-        image_input: Some(ImageInput { field: "image", strength_field: Some("prompt_strength") }),
+        image_input: Some(ImageInput {
+            field: "image",
+            strength_field: Some("prompt_strength"),
+        }),
         output_formats: WEBP_JPG_PNG,
         max_outputs: 4,
         negative_prompt: false,
@@ -103,9 +118,16 @@ pub static MODELS: &[Model] = &[
     Model {
         id: "black-forest-labs/flux-1.1-pro",
         name: "FLUX 1.1 Pro",
-        sizing: Sizing::Pixels { min: 256, max: 1440, multiple: 32 },
+        sizing: Sizing::Pixels {
+            min: 256,
+            max: 1440,
+            multiple: 32,
+        },
         side_bounds: (256, 1440),
-        image_input: Some(ImageInput { field: "image_prompt", strength_field: None }),
+        image_input: Some(ImageInput {
+            field: "image_prompt",
+            strength_field: None,
+        }),
         output_formats: WEBP_JPG_PNG,
         max_outputs: 1,
         negative_prompt: false,
@@ -115,7 +137,11 @@ pub static MODELS: &[Model] = &[
     Model {
         id: "bytedance/sdxl-lightning-4step",
         name: "SDXL Lightning",
-        sizing: Sizing::Pixels { min: 256, max: 1280, multiple: 8 },
+        sizing: Sizing::Pixels {
+            min: 256,
+            max: 1280,
+            multiple: 8,
+        },
         side_bounds: (256, 1280),
         image_input: None,
         output_formats: &[],
@@ -127,9 +153,16 @@ pub static MODELS: &[Model] = &[
     Model {
         id: "stability-ai/sdxl",
         name: "SDXL",
-        sizing: Sizing::Pixels { min: 256, max: 1536, multiple: 8 },
+        sizing: Sizing::Pixels {
+            min: 256,
+            max: 1536,
+            multiple: 8,
+        },
         side_bounds: (256, 1536),
-        image_input: Some(ImageInput { field: "image", strength_field: Some("prompt_strength") }),
+        image_input: Some(ImageInput {
+            field: "image",
+            strength_field: Some("prompt_strength"),
+        }),
         output_formats: &[],
         max_outputs: 4,
         negative_prompt: true,
@@ -179,7 +212,11 @@ mod tests {
     #[test]
     fn ids_are_unique_and_default_exists() {
         for (i, a) in MODELS.iter().enumerate() {
-            assert!(MODELS[i + 1..].iter().all(|b| b.id != a.id), "duplicate {}", a.id);
+            assert!(
+                MODELS[i + 1..].iter().all(|b| b.id != a.id),
+                "duplicate {}",
+                a.id
+            );
         }
         assert!(find(DEFAULT_MODEL_ID).is_some());
     }

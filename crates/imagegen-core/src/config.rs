@@ -36,17 +36,23 @@ impl AppContext {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let max_pending = match non_empty("MAX_PENDING_GENERATIONS") {
             None => DEFAULT_MAX_PENDING,
-            Some(v) => v.trim().parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError {
-                name: "MAX_PENDING_GENERATIONS",
-                problem: format!("{v:?} is not a positive integer"),
-            })?,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError {
+                    name: "MAX_PENDING_GENERATIONS",
+                    problem: format!("{v:?} is not a positive integer"),
+                })?,
         };
         let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
         let jwks = non_empty("SUPABASE_JWKS");
         if secret.is_none() && jwks.is_none() {
             return Err(ConfigError {
                 name: "JWT_SECRET",
-                problem: "neither JWT_SECRET nor SUPABASE_JWKS is set, so no token can be verified".into(),
+                problem: "neither JWT_SECRET nor SUPABASE_JWKS is set, so no token can be verified"
+                    .into(),
             });
         }
         let verifier = JwtVerifier::new(secret.as_deref(), jwks.as_deref()).map_err(|e| {
@@ -54,9 +60,15 @@ impl AppContext {
                 KeyConfigError::WeakHs256Secret { .. } => "JWT_SECRET",
                 _ => "SUPABASE_JWKS",
             };
-            ConfigError { name, problem: e.to_string() }
+            ConfigError {
+                name,
+                problem: e.to_string(),
+            }
         })?;
-        Ok(Self { config: Config { max_pending }, verifier })
+        Ok(Self {
+            config: Config { max_pending },
+            verifier,
+        })
     }
 }
 
@@ -67,28 +79,52 @@ mod tests {
     const SECRET: &str = "s3cret-s3cret-s3cret-s3cret-s3cret";
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
     fn defaults_and_overrides() {
-        let c = AppContext::from_env(env(&[("JWT_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret")])).unwrap();
+        let c = AppContext::from_env(env(&[("JWT_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret")]))
+            .unwrap();
         assert_eq!(c.config.max_pending, DEFAULT_MAX_PENDING);
-        let c = AppContext::from_env(env(&[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", " 3 ")])).unwrap();
+        let c = AppContext::from_env(env(&[
+            ("JWT_SECRET", SECRET),
+            ("MAX_PENDING_GENERATIONS", " 3 "),
+        ]))
+        .unwrap();
         assert_eq!(c.config.max_pending, 3);
     }
 
     #[test]
     fn bad_values_name_the_variable() {
-        let e = AppContext::from_env(env(&[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", "ten")])).err().unwrap();
+        let e = AppContext::from_env(env(&[
+            ("JWT_SECRET", SECRET),
+            ("MAX_PENDING_GENERATIONS", "ten"),
+        ]))
+        .err()
+        .unwrap();
         assert_eq!(e.name, "MAX_PENDING_GENERATIONS");
-        let e = AppContext::from_env(env(&[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", "0")])).err().unwrap();
+        let e = AppContext::from_env(env(&[
+            ("JWT_SECRET", SECRET),
+            ("MAX_PENDING_GENERATIONS", "0"),
+        ]))
+        .err()
+        .unwrap();
         assert_eq!(e.name, "MAX_PENDING_GENERATIONS");
         let e = AppContext::from_env(env(&[])).err().unwrap();
         assert_eq!(e.name, "JWT_SECRET");
-        let e = AppContext::from_env(env(&[("SUPABASE_JWKS", "not json")])).err().unwrap();
+        let e = AppContext::from_env(env(&[("SUPABASE_JWKS", "not json")]))
+            .err()
+            .unwrap();
         assert_eq!(e.name, "SUPABASE_JWKS");
-        let e = AppContext::from_env(env(&[("JWT_SECRET", "short")])).err().unwrap();
+        let e = AppContext::from_env(env(&[("JWT_SECRET", "short")]))
+            .err()
+            .unwrap();
         assert_eq!(e.name, "JWT_SECRET");
     }
 }

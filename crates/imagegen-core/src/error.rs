@@ -19,12 +19,22 @@ pub struct ApiError {
 impl ApiError {
     /// A 400 naming the offending input field.
     pub fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status: 400, message: message.into(), code, field: Some(field) }
+        Self {
+            status: 400,
+            message: message.into(),
+            code,
+            field: Some(field),
+        }
     }
 
     /// Any other error status.
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), code, field: None }
+        Self {
+            status,
+            message: message.into(),
+            code,
+            field: None,
+        }
     }
 
     /// The JSON body.
@@ -53,6 +63,9 @@ mod tests {
             r#"{"error":"prompt is required","code":"prompt_missing","field":"prompt"}"#
         );
         let e = ApiError::new(503, "database_unavailable", "try again");
-        assert_eq!(e.to_json(), r#"{"error":"try again","code":"database_unavailable"}"#);
+        assert_eq!(
+            e.to_json(),
+            r#"{"error":"try again","code":"database_unavailable"}"#
+        );
     }
 }

@@ -11,13 +11,22 @@ pub struct RequestHead {
 
 impl RequestHead {
     pub fn new(method: &str, headers: impl IntoIterator<Item = (String, String)>) -> Self {
-        let headers = headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-        Self { method: method.to_ascii_uppercase(), headers }
+        let headers = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        Self {
+            method: method.to_ascii_uppercase(),
+            headers,
+        }
     }
 
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -33,16 +42,24 @@ pub struct Response {
 /// `x-client-info`); Supabase leaves CORS to the function.
 const CORS: [(&str, &str); 3] = [
     ("access-control-allow-origin", "*"),
-    ("access-control-allow-headers", "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id"),
+    (
+        "access-control-allow-headers",
+        "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
+    ),
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
 ];
 
 impl Response {
     /// A JSON response with the standard headers.
     pub fn json(status: u16, body: String) -> Self {
-        let mut headers: Vec<(&'static str, String)> = CORS.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let mut headers: Vec<(&'static str, String)> =
+            CORS.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         headers.push(("content-type", "application/json".into()));
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The answer to a CORS preflight.
@@ -57,7 +74,13 @@ impl Response {
     pub fn error(e: &ApiError) -> Self {
         let mut r = Self::json(e.status, e.to_json());
         if e.status == 401 {
-            r.headers.push(("www-authenticate", format!("Bearer error=\"invalid_token\", error_description=\"{}\"", e.code)));
+            r.headers.push((
+                "www-authenticate",
+                format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    e.code
+                ),
+            ));
         }
         r
     }

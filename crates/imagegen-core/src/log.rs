@@ -29,7 +29,13 @@ pub struct RequestLog {
 
 impl RequestLog {
     pub fn new(function: &'static str, request_id: String, method: &str) -> Self {
-        Self { level: "info", function, request_id, method: method.to_owned(), ..Self::default() }
+        Self {
+            level: "info",
+            function,
+            request_id,
+            method: method.to_owned(),
+            ..Self::default()
+        }
     }
 
     /// The JSON line; the level follows the status.

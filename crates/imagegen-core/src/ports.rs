@@ -36,11 +36,23 @@ pub struct SqlArg {
 
 impl SqlArg {
     pub fn new(name: &'static str, sql_type: SqlType, value: impl Into<String>) -> Self {
-        Self { name, sql_type, value: Some(value.into()) }
+        Self {
+            name,
+            sql_type,
+            value: Some(value.into()),
+        }
     }
 
-    pub fn optional(name: &'static str, sql_type: SqlType, value: Option<impl Into<String>>) -> Self {
-        Self { name, sql_type, value: value.map(Into::into) }
+    pub fn optional(
+        name: &'static str,
+        sql_type: SqlType,
+        value: Option<impl Into<String>>,
+    ) -> Self {
+        Self {
+            name,
+            sql_type,
+            value: value.map(Into::into),
+        }
     }
 }
 
@@ -62,7 +74,11 @@ pub enum RpcError {
 /// back as JSON (one value per row; a function returning `jsonb` yields one row holding that value).
 #[allow(async_fn_in_trait)]
 pub trait Rpc {
-    async fn call(&self, function: &'static str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, RpcError>;
+    async fn call(
+        &self,
+        function: &'static str,
+        args: &[SqlArg],
+    ) -> Result<Vec<serde_json::Value>, RpcError>;
 }
 
 /// Why a request body could not be read.
@@ -101,10 +117,16 @@ impl RpcError {
                 if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") {
                     Self::Unavailable(format!("{c}: {message}"))
                 } else {
-                    Self::Query { sqlstate: c.to_owned(), message }
+                    Self::Query {
+                        sqlstate: c.to_owned(),
+                        message,
+                    }
                 }
             }
-            Some("misconfigured") | None => Self::Query { sqlstate: code.unwrap_or("").to_owned(), message },
+            Some("misconfigured") | None => Self::Query {
+                sqlstate: code.unwrap_or("").to_owned(),
+                message,
+            },
             Some(c) => Self::Unavailable(format!("{c}: {message}")),
         }
     }
@@ -112,7 +134,10 @@ impl RpcError {
 
 /// Five characters of upper-case letters and digits, as Postgres error codes are.
 fn is_sqlstate(code: &str) -> bool {
-    code.len() == 5 && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    code.len() == 5
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -121,7 +146,9 @@ mod tests {
 
     #[test]
     fn host_errors_are_classified() {
-        let unavailable = |c: Option<&str>| matches!(RpcError::from_host(c, "m".into()), RpcError::Unavailable(_));
+        let unavailable = |c: Option<&str>| {
+            matches!(RpcError::from_host(c, "m".into()), RpcError::Unavailable(_))
+        };
         assert!(unavailable(Some("08006")));
         assert!(unavailable(Some("57P01")));
         assert!(unavailable(Some("53300")));

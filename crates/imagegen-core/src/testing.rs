@@ -17,7 +17,10 @@ pub fn sign_hs256(claims: &serde_json::Value, secret: &str) -> String {
     let signing_input = format!("{header}.{payload}");
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
 }
 
 /// A clock fixed at a time, sequential ids, and captured log lines.
@@ -29,7 +32,11 @@ pub struct FakePlatform {
 
 impl FakePlatform {
     pub fn at(now_ms: f64) -> Self {
-        Self { now: Cell::new(now_ms), next_id: Cell::new(1), lines: RefCell::default() }
+        Self {
+            now: Cell::new(now_ms),
+            next_id: Cell::new(1),
+            lines: RefCell::default(),
+        }
     }
 
     pub fn lines(&self) -> Vec<String> {

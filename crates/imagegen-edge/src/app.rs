@@ -31,11 +31,16 @@ impl EdgeApp {
     #[wasm_bindgen(constructor)]
     pub fn new(host: Host) -> EdgeApp {
         let context = AppContext::from_env(|name| host.env(name));
-        let inner = Inner { host: JsHost(host), context };
+        let inner = Inner {
+            host: JsHost(host),
+            context,
+        };
         if let Err(e) = &inner.context {
             inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "detail": e.to_string()}).to_string());
         }
-        EdgeApp { inner: Rc::new(inner) }
+        EdgeApp {
+            inner: Rc::new(inner),
+        }
     }
 
     /// `start-generation`: resolves to a `Response`; never rejects for request errors.
@@ -46,8 +51,14 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    handlers::start_generation::handle(ctx, &inner.host, &inner.host, &head, StreamBody(request.body()))
-                        .await
+                    handlers::start_generation::handle(
+                        ctx,
+                        &inner.host,
+                        &inner.host,
+                        &head,
+                        StreamBody(request.body()),
+                    )
+                    .await
                 }
                 Err(e) => misconfigured(e),
             };
@@ -63,10 +74,19 @@ impl EdgeApp {
             Ok(ctx) => ctx,
             Err(e) => return Some(e.to_string()),
         };
-        handlers::gateway_check(&ctx.verifier, authorization.as_deref(), self.inner.host.now_ms()).err()
+        handlers::gateway_check(
+            &ctx.verifier,
+            authorization.as_deref(),
+            self.inner.host.now_ms(),
+        )
+        .err()
     }
 }
 
 fn misconfigured(e: &ConfigError) -> Response {
-    Response::error(&ApiError::new(500, "misconfigured", format!("the function is misconfigured: {e}")))
+    Response::error(&ApiError::new(
+        500,
+        "misconfigured",
+        format!("the function is misconfigured: {e}"),
+    ))
 }

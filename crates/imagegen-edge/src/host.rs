@@ -24,20 +24,34 @@ impl Platform for JsHost {
 }
 
 impl Rpc for JsHost {
-    async fn call(&self, function: &'static str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, RpcError> {
+    async fn call(
+        &self,
+        function: &'static str,
+        args: &[SqlArg],
+    ) -> Result<Vec<serde_json::Value>, RpcError> {
         let args = serde_json::to_string(args).map_err(|e| RpcError::BadAnswer(e.to_string()))?;
         let promise = self.0.rpc(function, &args).map_err(rpc_error)?;
         let answer = JsFuture::from(promise).await.map_err(rpc_error)?;
-        let text = answer.as_string().ok_or_else(|| RpcError::BadAnswer("host rpc did not answer a string".into()))?;
-        serde_json::from_str(&text).map_err(|e| RpcError::BadAnswer(format!("host rpc answer is not JSON: {e}")))
+        let text = answer
+            .as_string()
+            .ok_or_else(|| RpcError::BadAnswer("host rpc did not answer a string".into()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| RpcError::BadAnswer(format!("host rpc answer is not JSON: {e}")))
     }
 }
 
 /// Keeps the JS error's `code` and `message` and lets the domain classify it.
 fn rpc_error(e: JsValue) -> RpcError {
-    let field = |name: &str| Reflect::get(&e, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
+    let field = |name: &str| {
+        Reflect::get(&e, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
     let message = field("message")
-        .or_else(|| e.dyn_ref::<js_sys::Error>().map(|err| String::from(err.to_string())))
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|err| String::from(err.to_string()))
+        })
         .or_else(|| e.as_string())
         .unwrap_or_else(|| "unknown host error".into());
     RpcError::from_host(field("code").as_deref(), message)

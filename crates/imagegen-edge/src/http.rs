@@ -26,17 +26,25 @@ pub struct StreamBody(pub Option<web_sys::ReadableStream>);
 
 impl RequestBody for StreamBody {
     async fn read_limited(self, limit: usize) -> Result<Vec<u8>, BodyError> {
-        let Some(stream) = self.0 else { return Ok(Vec::new()) };
+        let Some(stream) = self.0 else {
+            return Ok(Vec::new());
+        };
         let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-        let failed = |e: JsValue| BodyError::Read(e.as_string().unwrap_or_else(|| format!("{e:?}")));
+        let failed =
+            |e: JsValue| BodyError::Read(e.as_string().unwrap_or_else(|| format!("{e:?}")));
         let mut out = Vec::new();
         loop {
             let step = JsFuture::from(reader.read()).await.map_err(failed)?;
-            let done = Reflect::get(&step, &"done".into()).map_err(failed)?.as_bool().unwrap_or(true);
+            let done = Reflect::get(&step, &"done".into())
+                .map_err(failed)?
+                .as_bool()
+                .unwrap_or(true);
             if done {
                 return Ok(out);
             }
-            let chunk: Uint8Array = Reflect::get(&step, &"value".into()).map_err(failed)?.unchecked_into();
+            let chunk: Uint8Array = Reflect::get(&step, &"value".into())
+                .map_err(failed)?
+                .unchecked_into();
             let len = chunk.length() as usize;
             if out.len() + len > limit {
                 // Stop the upload; the answer does not depend on the rest.

@@ -3,8 +3,8 @@
 //! conversion in [`http`], and the exported [`EdgeApp`]. No business rules live here.
 
 mod app;
-mod http;
 mod host;
+mod http;
 mod sys;
 
 pub use app::EdgeApp;

@@ -1,6 +1,6 @@
 // The host capabilities the Rust module reaches the outside through: env, logging and one database
 // capability, `rpc`, which calls an allow-listed SQL function with named, typed arguments.
-import postgres from "npm:postgres@3.4.9";
+import postgres from "postgres";
 import type { Host } from "./wasm/imagegen_edge.d.ts";
 
 /** SQL functions the module may call; anything else is refused before reaching the database. */
@@ -31,7 +31,9 @@ export const host: Host = {
   env: (name) => Deno.env.get(name),
   log: (line) => console.log(line),
   async rpc(fn, argsJson) {
-    if (!RPC_ALLOWED.has(fn)) throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });
+    if (!RPC_ALLOWED.has(fn)) {
+      throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });
+    }
     const args: Arg[] = JSON.parse(argsJson);
     const list = args.map((a, i) => {
       if (!IDENTIFIER.test(a.name) || !SQL_TYPES.has(a.type)) throw new Error(`rpc: bad argument ${a.name}`);

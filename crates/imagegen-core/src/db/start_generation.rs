@@ -38,7 +38,11 @@ pub async fn call<R: Rpc>(
         SqlArg::new("p_prompt", SqlType::Text, request.prompt.as_str()),
         SqlArg::new("p_model_id", SqlType::Text, request.model.id),
         SqlArg::new("p_params", SqlType::Jsonb, request.params().to_string()),
-        SqlArg::optional("p_idempotency_key", SqlType::Text, idempotency_key.map(|k| k.as_str())),
+        SqlArg::optional(
+            "p_idempotency_key",
+            SqlType::Text,
+            idempotency_key.map(|k| k.as_str()),
+        ),
         SqlArg::optional(
             "p_request_fingerprint",
             SqlType::Text,
@@ -48,7 +52,11 @@ pub async fn call<R: Rpc>(
     ];
     let rows = rpc.call(FUNCTION, &args).await?;
     let [row] = rows.as_slice() else {
-        return Err(RpcError::BadAnswer(format!("{FUNCTION} returned {} rows, expected 1", rows.len())));
+        return Err(RpcError::BadAnswer(format!(
+            "{FUNCTION} returned {} rows, expected 1",
+            rows.len()
+        )));
     };
-    serde_json::from_value(row.clone()).map_err(|e| RpcError::BadAnswer(format!("{FUNCTION}: {e}: {row}")))
+    serde_json::from_value(row.clone())
+        .map_err(|e| RpcError::BadAnswer(format!("{FUNCTION}: {e}: {row}")))
 }

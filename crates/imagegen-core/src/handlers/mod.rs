@@ -10,16 +10,24 @@ use crate::ports::Platform;
 /// Request id: the caller's `x-request-id` when it is short and printable, else a fresh one.
 pub(crate) fn request_id(head: &RequestHead, platform: &impl Platform) -> String {
     match head.header("x-request-id") {
-        Some(id) if (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
+        Some(id) if (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()) => {
+            id.to_owned()
+        }
         _ => platform.random_id(),
     }
 }
 
 /// Verifies the bearer token of a request (even behind the gateway: functions may be deployed with
 /// `verify_jwt = false`, and the gateway does not check the role).
-pub(crate) fn verify_token(head: &RequestHead, verifier: &JwtVerifier, now_ms: f64) -> Result<Claims, ApiError> {
+pub(crate) fn verify_token(
+    head: &RequestHead,
+    verifier: &JwtVerifier,
+    now_ms: f64,
+) -> Result<Claims, ApiError> {
     let token = bearer_token(head.header("authorization")).map_err(auth_error)?;
-    verifier.verify(token, (now_ms / 1000.0).floor() as i64).map_err(auth_error)
+    verifier
+        .verify(token, (now_ms / 1000.0).floor() as i64)
+        .map_err(auth_error)
 }
 
 /// 401 for a bad token, 403 for a good token of the wrong kind.
@@ -34,7 +42,16 @@ pub(crate) fn auth_error(e: AuthError) -> ApiError {
 
 /// What Supabase's gateway checks with `verify_jwt` on: a bearer token that is a valid JWT of this
 /// project, whatever its role. `Err` holds the reason to answer 401 with.
-pub fn gateway_check(verifier: &JwtVerifier, authorization: Option<&str>, now_ms: f64) -> Result<(), String> {
-    let head = RequestHead::new("GET", authorization.map(|a| ("authorization".to_owned(), a.to_owned())));
-    verify_token(&head, verifier, now_ms).map(drop).map_err(|e| e.message)
+pub fn gateway_check(
+    verifier: &JwtVerifier,
+    authorization: Option<&str>,
+    now_ms: f64,
+) -> Result<(), String> {
+    let head = RequestHead::new(
+        "GET",
+        authorization.map(|a| ("authorization".to_owned(), a.to_owned())),
+    );
+    verify_token(&head, verifier, now_ms)
+        .map(drop)
+        .map_err(|e| e.message)
 }

@@ -27,7 +27,11 @@ pub async fn handle<P: Platform, R: Rpc, B: RequestBody>(
     let response = match head.method.as_str() {
         "OPTIONS" => Ok(Response::preflight()),
         "POST" => run(ctx, rpc, head, body, started, &mut log).await,
-        _ => Err(ApiError::new(405, "method_not_allowed", "use POST to start a generation")),
+        _ => Err(ApiError::new(
+            405,
+            "method_not_allowed",
+            "use POST to start a generation",
+        )),
     };
     let response = match response {
         Ok(r) => r,
@@ -58,19 +62,35 @@ async fn run<R: Rpc, B: RequestBody>(
     let user = claims.require_user().map_err(auth_error)?;
     log.user_id = Some(user);
 
-    let idempotency_key = head.header("idempotency-key").map(IdempotencyKey::parse).transpose()?;
-    let bytes = body.read_limited(MAX_BODY_BYTES).await.map_err(|e| match e {
-        BodyError::TooLarge => body_too_large(),
-        BodyError::Read(why) => ApiError::invalid("body", "body_unreadable", format!("request body could not be read: {why}")),
-    })?;
+    let idempotency_key = head
+        .header("idempotency-key")
+        .map(IdempotencyKey::parse)
+        .transpose()?;
+    let bytes = body
+        .read_limited(MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => body_too_large(),
+            BodyError::Read(why) => ApiError::invalid(
+                "body",
+                "body_unreadable",
+                format!("request body could not be read: {why}"),
+            ),
+        })?;
     let request = GenerationRequest::parse(&bytes)?;
 
-    let outcome = db::call(rpc, user, &request, idempotency_key.as_ref(), ctx.config.max_pending)
-        .await
-        .map_err(|e| {
-            log.detail = Some(e.to_string());
-            database_error(&e)
-        })?;
+    let outcome = db::call(
+        rpc,
+        user,
+        &request,
+        idempotency_key.as_ref(),
+        ctx.config.max_pending,
+    )
+    .await
+    .map_err(|e| {
+        log.detail = Some(e.to_string());
+        database_error(&e)
+    })?;
     match outcome {
         StartOutcome::Created { generation_id, status } => {
             log.generation_id = Some(generation_id);
@@ -100,16 +120,25 @@ async fn run<R: Rpc, B: RequestBody>(
 }
 
 fn accepted(generation_id: uuid::Uuid, status: &str) -> Response {
-    Response::json(200, serde_json::json!({ "generation_id": generation_id, "status": status }).to_string())
+    Response::json(
+        200,
+        serde_json::json!({ "generation_id": generation_id, "status": status }).to_string(),
+    )
 }
 
 /// 503 when the database is unreachable (the client may retry), 500 otherwise; details stay in the log.
 pub(crate) fn database_error(e: &RpcError) -> ApiError {
     match e {
-        RpcError::Unavailable(_) => ApiError::new(503, "database_unavailable", "the database is unavailable; try again shortly"),
-        RpcError::Query { .. } | RpcError::BadAnswer(_) => {
-            ApiError::new(500, "internal_error", "the generation could not be started because of a server error")
-        }
+        RpcError::Unavailable(_) => ApiError::new(
+            503,
+            "database_unavailable",
+            "the database is unavailable; try again shortly",
+        ),
+        RpcError::Query { .. } | RpcError::BadAnswer(_) => ApiError::new(
+            500,
+            "internal_error",
+            "the generation could not be started because of a server error",
+        ),
     }
 }
 

@@ -14,20 +14,36 @@ struct FakeDb {
 
 impl FakeDb {
     fn answering(v: serde_json::Value) -> Self {
-        Self { answer: Ok(v), calls: RefCell::default() }
+        Self {
+            answer: Ok(v),
+            calls: RefCell::default(),
+        }
     }
     fn failing(e: RpcError) -> Self {
-        Self { answer: Err(e), calls: RefCell::default() }
+        Self {
+            answer: Err(e),
+            calls: RefCell::default(),
+        }
     }
     fn arg(&self, name: &str) -> Option<String> {
         let calls = self.calls.borrow();
-        calls[0].1.iter().find(|a| a.name == name).and_then(|a| a.value.clone())
+        calls[0]
+            .1
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.value.clone())
     }
 }
 
 impl Rpc for FakeDb {
-    async fn call(&self, function: &'static str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, RpcError> {
-        self.calls.borrow_mut().push((function.to_owned(), args.to_vec()));
+    async fn call(
+        &self,
+        function: &'static str,
+        args: &[SqlArg],
+    ) -> Result<Vec<serde_json::Value>, RpcError> {
+        self.calls
+            .borrow_mut()
+            .push((function.to_owned(), args.to_vec()));
         self.answer.clone().map(|v| vec![v])
     }
 }
@@ -38,11 +54,17 @@ fn ctx() -> AppContext {
 
 fn user_token() -> String {
     let exp = (NOW_MS / 1000.0) as i64 + 3600;
-    sign_hs256(&serde_json::json!({"sub": USER, "role": "authenticated", "aud": "authenticated", "exp": exp}), TEST_SECRET)
+    sign_hs256(
+        &serde_json::json!({"sub": USER, "role": "authenticated", "aud": "authenticated", "exp": exp}),
+        TEST_SECRET,
+    )
 }
 
 fn head(method: &str, token: Option<&str>, extra: &[(&str, &str)]) -> RequestHead {
-    let mut h: Vec<(String, String)> = extra.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+    let mut h: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
     if let Some(t) = token {
         h.push(("Authorization".into(), format!("Bearer {t}")));
     }
@@ -55,7 +77,13 @@ fn created() -> serde_json::Value {
 
 fn run(db: &FakeDb, head: RequestHead, body: &str) -> (Response, FakePlatform) {
     let platform = FakePlatform::at(NOW_MS);
-    let r = futures_lite_block_on(handle(&ctx(), &platform, db, &head, body.as_bytes().to_vec()));
+    let r = futures_lite_block_on(handle(
+        &ctx(),
+        &platform,
+        db,
+        &head,
+        body.as_bytes().to_vec(),
+    ));
     (r, platform)
 }
 
@@ -68,14 +96,18 @@ fn json(r: &Response) -> serde_json::Value {
     serde_json::from_str(&r.body).unwrap()
 }
 
-const BODY: &str = r#"{"prompt":"test","model_id":"black-forest-labs/flux-schnell","width":1024,"height":1024}"#;
+const BODY: &str =
+    r#"{"prompt":"test","model_id":"black-forest-labs/flux-schnell","width":1024,"height":1024}"#;
 
 #[test]
 fn success_makes_one_call_with_typed_args() {
     let db = FakeDb::answering(created());
     let (r, platform) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(json(&r), serde_json::json!({"generation_id": "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01", "status": "pending"}));
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"generation_id": "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01", "status": "pending"})
+    );
     assert_eq!(db.calls.borrow().len(), 1);
     assert_eq!(db.calls.borrow()[0].0, "start_generation");
     assert_eq!(db.arg("p_user_id").as_deref(), Some(USER));
@@ -92,14 +124,23 @@ fn success_makes_one_call_with_typed_args() {
     let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(line["status"], 200);
     assert_eq!(line["user_id"], USER);
-    assert_eq!(line["generation_id"], "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01");
-    assert!(!lines[0].contains(&user_token()) && !lines[0].contains("test\""), "log holds no token or prompt");
+    assert_eq!(
+        line["generation_id"],
+        "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01"
+    );
+    assert!(
+        !lines[0].contains(&user_token()) && !lines[0].contains("test\""),
+        "log holds no token or prompt"
+    );
     assert!(r.headers.iter().any(|(k, _)| *k == "x-request-id"));
 }
 
 #[test]
 fn token_problems_are_401_and_touch_nothing() {
-    let anon = sign_hs256(&serde_json::json!({"role": "anon", "iss": "supabase-demo", "exp": 1983812996}), TEST_SECRET);
+    let anon = sign_hs256(
+        &serde_json::json!({"role": "anon", "iss": "supabase-demo", "exp": 1983812996}),
+        TEST_SECRET,
+    );
     let expired = sign_hs256(
         &serde_json::json!({"sub": USER, "role": "authenticated", "aud": "authenticated", "exp": 1_700_000_000}),
         TEST_SECRET,
@@ -108,7 +149,13 @@ fn token_problems_are_401_and_touch_nothing() {
         &serde_json::json!({"sub": USER, "role": "authenticated", "aud": "authenticated", "exp": 1983812996}),
         "another-secret-another-secret-another-secret",
     );
-    for token in [None, Some("garbage"), Some(anon.as_str()), Some(expired.as_str()), Some(forged.as_str())] {
+    for token in [
+        None,
+        Some("garbage"),
+        Some(anon.as_str()),
+        Some(expired.as_str()),
+        Some(forged.as_str()),
+    ] {
         let db = FakeDb::answering(created());
         let (r, _) = run(&db, head("POST", token, &[]), BODY);
         assert_eq!(r.status, 401, "{token:?}: {}", r.body);
@@ -128,22 +175,44 @@ fn validation_errors_are_400_with_field_and_touch_nothing() {
     ] {
         let db = FakeDb::answering(created());
         let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), body);
-        assert_eq!((r.status, json(&r)["field"].as_str()), (400, Some(field)), "{body}");
+        assert_eq!(
+            (r.status, json(&r)["field"].as_str()),
+            (400, Some(field)),
+            "{body}"
+        );
         assert!(db.calls.borrow().is_empty());
     }
     let db = FakeDb::answering(created());
     let big = format!(r#"{{"prompt":"{}"}}"#, "a".repeat(70_000));
     let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), &big);
-    assert_eq!((r.status, json(&r)["code"].as_str()), (400, Some("body_too_large")));
-    let (r, _) = run(&db, head("POST", Some(&user_token()), &[("Idempotency-Key", "has space")]), BODY);
-    assert_eq!((r.status, json(&r)["field"].as_str()), (400, Some("Idempotency-Key")));
+    assert_eq!(
+        (r.status, json(&r)["code"].as_str()),
+        (400, Some("body_too_large"))
+    );
+    let (r, _) = run(
+        &db,
+        head(
+            "POST",
+            Some(&user_token()),
+            &[("Idempotency-Key", "has space")],
+        ),
+        BODY,
+    );
+    assert_eq!(
+        (r.status, json(&r)["field"].as_str()),
+        (400, Some("Idempotency-Key"))
+    );
     assert!(db.calls.borrow().is_empty());
 }
 
 #[test]
 fn idempotency_key_and_fingerprint_are_passed() {
     let db = FakeDb::answering(created());
-    let (r, _) = run(&db, head("POST", Some(&user_token()), &[("Idempotency-Key", "k-1")]), BODY);
+    let (r, _) = run(
+        &db,
+        head("POST", Some(&user_token()), &[("Idempotency-Key", "k-1")]),
+        BODY,
+    );
     assert_eq!(r.status, 200);
     assert_eq!(db.arg("p_idempotency_key").as_deref(), Some("k-1"));
     assert_eq!(db.arg("p_request_fingerprint").map(|f| f.len()), Some(64));
@@ -153,11 +222,31 @@ fn idempotency_key_and_fingerprint_are_passed() {
 fn outcomes_map_to_statuses() {
     let id = "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01";
     let cases = [
-        (serde_json::json!({"outcome":"existing","generation_id":id,"status":"completed"}), 200, None),
-        (serde_json::json!({"outcome":"idempotency_conflict","generation_id":id}), 422, Some("idempotency_key_reused")),
-        (serde_json::json!({"outcome":"pending_limit","pending":10,"limit":10}), 429, Some("too_many_pending")),
-        (serde_json::json!({"outcome":"unknown_user"}), 401, Some("user_not_found")),
-        (serde_json::json!({"outcome":"surprise"}), 500, Some("internal_error")),
+        (
+            serde_json::json!({"outcome":"existing","generation_id":id,"status":"completed"}),
+            200,
+            None,
+        ),
+        (
+            serde_json::json!({"outcome":"idempotency_conflict","generation_id":id}),
+            422,
+            Some("idempotency_key_reused"),
+        ),
+        (
+            serde_json::json!({"outcome":"pending_limit","pending":10,"limit":10}),
+            429,
+            Some("too_many_pending"),
+        ),
+        (
+            serde_json::json!({"outcome":"unknown_user"}),
+            401,
+            Some("user_not_found"),
+        ),
+        (
+            serde_json::json!({"outcome":"surprise"}),
+            500,
+            Some("internal_error"),
+        ),
     ];
     for (answer, status, code) in cases.clone() {
         let db = FakeDb::answering(answer.clone());
@@ -175,12 +264,24 @@ fn outcomes_map_to_statuses() {
 fn database_failures_are_5xx_with_detail_only_in_the_log() {
     let db = FakeDb::failing(RpcError::Unavailable("connection refused".into()));
     let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
-    assert_eq!((r.status, json(&r)["code"].as_str()), (503, Some("database_unavailable")));
-    let db = FakeDb::failing(RpcError::Query { sqlstate: "42883".into(), message: "function does not exist".into() });
+    assert_eq!(
+        (r.status, json(&r)["code"].as_str()),
+        (503, Some("database_unavailable"))
+    );
+    let db = FakeDb::failing(RpcError::Query {
+        sqlstate: "42883".into(),
+        message: "function does not exist".into(),
+    });
     let (r, platform) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
-    assert_eq!((r.status, json(&r)["code"].as_str()), (500, Some("internal_error")));
+    assert_eq!(
+        (r.status, json(&r)["code"].as_str()),
+        (500, Some("internal_error"))
+    );
     assert!(!r.body.contains("42883"));
-    assert!(platform.lines()[0].contains("42883") && platform.lines()[0].contains("\"level\":\"error\""));
+    assert!(
+        platform.lines()[0].contains("42883")
+            && platform.lines()[0].contains("\"level\":\"error\"")
+    );
 }
 
 #[test]
@@ -188,7 +289,10 @@ fn methods() {
     let db = FakeDb::answering(created());
     let (r, _) = run(&db, head("OPTIONS", None, &[]), "");
     assert_eq!(r.status, 204);
-    assert!(r.headers.iter().any(|(k, v)| *k == "access-control-allow-headers" && v.contains("authorization")));
+    assert!(r
+        .headers
+        .iter()
+        .any(|(k, v)| *k == "access-control-allow-headers" && v.contains("authorization")));
     let (r, _) = run(&db, head("GET", Some(&user_token()), &[]), "");
     assert_eq!(r.status, 405);
     assert!(r.headers.contains(&("allow", "POST, OPTIONS".into())));
@@ -198,9 +302,26 @@ fn methods() {
 #[test]
 fn request_id_is_echoed_or_made() {
     let db = FakeDb::answering(created());
-    let (r, _) = run(&db, head("POST", Some(&user_token()), &[("x-request-id", "abc-123")]), BODY);
+    let (r, _) = run(
+        &db,
+        head("POST", Some(&user_token()), &[("x-request-id", "abc-123")]),
+        BODY,
+    );
     assert!(r.headers.contains(&("x-request-id", "abc-123".into())));
-    let (r, _) = run(&db, head("POST", Some(&user_token()), &[("x-request-id", "bad id with spaces")]), BODY);
-    let id = &r.headers.iter().find(|(k, _)| *k == "x-request-id").unwrap().1;
+    let (r, _) = run(
+        &db,
+        head(
+            "POST",
+            Some(&user_token()),
+            &[("x-request-id", "bad id with spaces")],
+        ),
+        BODY,
+    );
+    let id = &r
+        .headers
+        .iter()
+        .find(|(k, _)| *k == "x-request-id")
+        .unwrap()
+        .1;
     assert!(Uuid::parse_str(id).is_ok(), "{id}");
 }

@@ -13,7 +13,10 @@ pub const MAX_SEED: i64 = 2_147_483_647;
 /// Text fields must be storable in Postgres `text` (no NUL) and printable: control characters other
 /// than tab and newlines are refused rather than silently stripped.
 fn check_text(field: &'static str, value: &str) -> Result<(), ApiError> {
-    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(ApiError::invalid(
             field,
             "invalid_characters",
@@ -35,7 +38,11 @@ impl Prompt {
     fn parse_field(field: &'static str, raw: &str) -> Result<Self, ApiError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Err(ApiError::invalid(field, "prompt_empty", format!("{field} must not be empty")));
+            return Err(ApiError::invalid(
+                field,
+                "prompt_empty",
+                format!("{field} must not be empty"),
+            ));
         }
         let chars = trimmed.chars().count();
         if chars > MAX_PROMPT_CHARS {
@@ -77,12 +84,19 @@ impl NegativePrompt {
 pub struct Side(u32);
 
 impl Side {
-    pub fn parse(field: &'static str, raw: i64, (min, max): (u32, u32), model: &str) -> Result<Self, ApiError> {
+    pub fn parse(
+        field: &'static str,
+        raw: i64,
+        (min, max): (u32, u32),
+        model: &str,
+    ) -> Result<Self, ApiError> {
         if raw < i64::from(min) || raw > i64::from(max) {
             return Err(ApiError::invalid(
                 field,
                 "size_out_of_range",
-                format!("{field} {raw} is not supported by {model}: it accepts {min} to {max} pixels"),
+                format!(
+                    "{field} {raw} is not supported by {model}: it accepts {min} to {max} pixels"
+                ),
             ));
         }
         Ok(Self(raw as u32))
@@ -100,10 +114,18 @@ pub struct AspectRatio(String);
 impl AspectRatio {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let bad = || {
-            ApiError::invalid("aspect_ratio", "invalid_aspect_ratio", format!("aspect_ratio {raw:?} is not of the form W:H, e.g. 16:9"))
+            ApiError::invalid(
+                "aspect_ratio",
+                "invalid_aspect_ratio",
+                format!("aspect_ratio {raw:?} is not of the form W:H, e.g. 16:9"),
+            )
         };
         let (w, h) = raw.split_once(':').ok_or_else(bad)?;
-        let side = |s: &str| s.parse::<u16>().ok().filter(|n| (1..=100).contains(n) && !s.starts_with('0'));
+        let side = |s: &str| {
+            s.parse::<u16>()
+                .ok()
+                .filter(|n| (1..=100).contains(n) && !s.starts_with('0'))
+        };
         match (side(w), side(h)) {
             (Some(_), Some(_)) => Ok(Self(raw.to_owned())),
             _ => Err(bad()),
@@ -122,7 +144,9 @@ pub struct ImageUrl(String);
 impl ImageUrl {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let raw = raw.trim();
-        let bad = |why: &str| ApiError::invalid("image_url", "invalid_image_url", format!("image_url {why}"));
+        let bad = |why: &str| {
+            ApiError::invalid("image_url", "invalid_image_url", format!("image_url {why}"))
+        };
         if raw.len() > MAX_URL_LEN {
             return Err(bad(&format!("is longer than {MAX_URL_LEN} characters")));
         }
@@ -153,7 +177,11 @@ pub struct Strength(f64);
 impl Strength {
     pub fn parse(raw: f64) -> Result<Self, ApiError> {
         if !(0.0..=1.0).contains(&raw) {
-            return Err(ApiError::invalid("strength", "invalid_strength", "strength must be between 0 and 1"));
+            return Err(ApiError::invalid(
+                "strength",
+                "invalid_strength",
+                "strength must be between 0 and 1",
+            ));
         }
         Ok(Self(raw))
     }
@@ -170,7 +198,11 @@ pub struct Seed(i64);
 impl Seed {
     pub fn parse(raw: i64) -> Result<Self, ApiError> {
         if !(0..=MAX_SEED).contains(&raw) {
-            return Err(ApiError::invalid("seed", "invalid_seed", format!("seed must be between 0 and {MAX_SEED}")));
+            return Err(ApiError::invalid(
+                "seed",
+                "invalid_seed",
+                format!("seed must be between 0 and {MAX_SEED}"),
+            ));
         }
         Ok(Self(raw))
     }
@@ -185,9 +217,17 @@ impl Seed {
 pub struct OutputFormat(&'static str);
 
 impl OutputFormat {
-    pub fn parse(raw: &str, accepted: &'static [&'static str], model: &str) -> Result<Self, ApiError> {
+    pub fn parse(
+        raw: &str,
+        accepted: &'static [&'static str],
+        model: &str,
+    ) -> Result<Self, ApiError> {
         let lower = raw.trim().to_ascii_lowercase();
-        let normalised = if lower == "jpeg" { "jpg" } else { lower.as_str() };
+        let normalised = if lower == "jpeg" {
+            "jpg"
+        } else {
+            lower.as_str()
+        };
         match accepted.iter().find(|f| **f == normalised) {
             Some(f) => Ok(Self(f)),
             None if accepted.is_empty() => Err(ApiError::invalid(
@@ -238,23 +278,46 @@ mod tests {
     fn prompt_is_trimmed_and_bounded() {
         assert_eq!(Prompt::parse("  a cat \n").unwrap().as_str(), "a cat");
         assert_eq!(Prompt::parse("   ").unwrap_err().code, "prompt_empty");
-        assert!(Prompt::parse(&"é".repeat(2000)).is_ok(), "limit counts characters, not bytes");
-        assert_eq!(Prompt::parse(&"a".repeat(2001)).unwrap_err().code, "prompt_too_long");
-        assert_eq!(Prompt::parse("a\0b").unwrap_err().code, "invalid_characters");
+        assert!(
+            Prompt::parse(&"é".repeat(2000)).is_ok(),
+            "limit counts characters, not bytes"
+        );
+        assert_eq!(
+            Prompt::parse(&"a".repeat(2001)).unwrap_err().code,
+            "prompt_too_long"
+        );
+        assert_eq!(
+            Prompt::parse("a\0b").unwrap_err().code,
+            "invalid_characters"
+        );
         assert!(Prompt::parse("line one\nline two\ttab").is_ok());
     }
 
     #[test]
     fn negative_prompt_empty_is_none() {
         assert_eq!(NegativePrompt::parse(" ").unwrap(), None);
-        assert_eq!(NegativePrompt::parse("blurry").unwrap().unwrap().as_str(), "blurry");
-        assert_eq!(NegativePrompt::parse("x\u{7}").unwrap_err().field, Some("negative_prompt"));
+        assert_eq!(
+            NegativePrompt::parse("blurry").unwrap().unwrap().as_str(),
+            "blurry"
+        );
+        assert_eq!(
+            NegativePrompt::parse("x\u{7}").unwrap_err().field,
+            Some("negative_prompt")
+        );
     }
 
     #[test]
     fn sides_respect_bounds() {
-        assert_eq!(Side::parse("width", 1024, (256, 1440), "m").unwrap().get(), 1024);
-        assert_eq!(Side::parse("width", 255, (256, 1440), "m").unwrap_err().code, "size_out_of_range");
+        assert_eq!(
+            Side::parse("width", 1024, (256, 1440), "m").unwrap().get(),
+            1024
+        );
+        assert_eq!(
+            Side::parse("width", 255, (256, 1440), "m")
+                .unwrap_err()
+                .code,
+            "size_out_of_range"
+        );
         let e = Side::parse("height", 1441, (256, 1440), "FLUX 1.1 Pro").unwrap_err();
         assert_eq!(e.field, Some("height"));
         assert!(e.message.contains("256 to 1440"), "{}", e.message);
@@ -263,7 +326,9 @@ mod tests {
     #[test]
     fn aspect_ratio_shape() {
         assert!(AspectRatio::parse("16:9").is_ok());
-        for bad in ["16x9", "16:", ":9", "0:1", "01:2", "a:b", "16:9:1", "1000:1"] {
+        for bad in [
+            "16x9", "16:", ":9", "0:1", "01:2", "a:b", "16:9:1", "1000:1",
+        ] {
             assert!(AspectRatio::parse(bad).is_err(), "{bad}");
         }
     }
@@ -272,7 +337,14 @@ mod tests {
     fn image_url_shape() {
         assert!(ImageUrl::parse("https://example.com/a.png").is_ok());
         assert!(ImageUrl::parse("http://127.0.0.1:54321/x").is_ok());
-        for bad in ["ftp://x/a", "https://", "https:///path", "https://a b", "example.com/a.png", "javascript:alert(1)"] {
+        for bad in [
+            "ftp://x/a",
+            "https://",
+            "https:///path",
+            "https://a b",
+            "example.com/a.png",
+            "javascript:alert(1)",
+        ] {
             assert!(ImageUrl::parse(bad).is_err(), "{bad}");
         }
         assert!(ImageUrl::parse(&format!("https://e.com/{}", "a".repeat(MAX_URL_LEN))).is_err());
@@ -281,7 +353,11 @@ mod tests {
     #[test]
     fn numbers_in_range() {
         assert!(Strength::parse(0.0).is_ok() && Strength::parse(1.0).is_ok());
-        assert!(Strength::parse(1.01).is_err() && Strength::parse(-0.1).is_err() && Strength::parse(f64::NAN).is_err());
+        assert!(
+            Strength::parse(1.01).is_err()
+                && Strength::parse(-0.1).is_err()
+                && Strength::parse(f64::NAN).is_err()
+        );
         assert!(Seed::parse(0).is_ok() && Seed::parse(MAX_SEED).is_ok());
         assert!(Seed::parse(-1).is_err() && Seed::parse(MAX_SEED + 1).is_err());
     }
@@ -290,8 +366,14 @@ mod tests {
     fn output_format_normalised() {
         let f = &["webp", "jpg", "png"];
         assert_eq!(OutputFormat::parse("JPEG", f, "m").unwrap().as_str(), "jpg");
-        assert_eq!(OutputFormat::parse("gif", f, "m").unwrap_err().code, "unsupported_output_format");
-        assert!(OutputFormat::parse("png", &[], "m").unwrap_err().message.contains("does not let you"));
+        assert_eq!(
+            OutputFormat::parse("gif", f, "m").unwrap_err().code,
+            "unsupported_output_format"
+        );
+        assert!(OutputFormat::parse("png", &[], "m")
+            .unwrap_err()
+            .message
+            .contains("does not let you"));
     }
 
     #[test]

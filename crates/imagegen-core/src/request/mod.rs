@@ -41,10 +41,18 @@ impl GenerationRequest {
             return Err(body_too_large());
         }
         let value: Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::invalid("body", "invalid_json", format!("request body is not valid JSON: {e}"))
+            ApiError::invalid(
+                "body",
+                "invalid_json",
+                format!("request body is not valid JSON: {e}"),
+            )
         })?;
         let Value::Object(map) = value else {
-            return Err(ApiError::invalid("body", "invalid_json", "request body must be a JSON object"));
+            return Err(ApiError::invalid(
+                "body",
+                "invalid_json",
+                "request body must be a JSON object",
+            ));
         };
         Self::from_map(&map)
     }
@@ -52,7 +60,13 @@ impl GenerationRequest {
     fn from_map(map: &Map<String, Value>) -> Result<Self, ApiError> {
         let prompt = match string(map, "prompt")? {
             Some(p) => Prompt::parse(p)?,
-            None => return Err(ApiError::invalid("prompt", "prompt_missing", "prompt is required")),
+            None => {
+                return Err(ApiError::invalid(
+                    "prompt",
+                    "prompt_missing",
+                    "prompt is required",
+                ))
+            }
         };
         let model_id = string(map, "model_id")?.unwrap_or(catalog::DEFAULT_MODEL_ID);
         let model = catalog::find(model_id).ok_or_else(|| {
@@ -60,7 +74,10 @@ impl GenerationRequest {
             ApiError::invalid(
                 "model_id",
                 "unknown_model",
-                format!("model_id {model_id:?} is not supported; supported models: {}", known.join(", ")),
+                format!(
+                    "model_id {model_id:?} is not supported; supported models: {}",
+                    known.join(", ")
+                ),
             )
         })?;
 
@@ -70,18 +87,28 @@ impl GenerationRequest {
         };
         let (width, height) = (side("width")?, side("height")?);
 
-        let aspect_ratio = string(map, "aspect_ratio")?.map(AspectRatio::parse).transpose()?;
+        let aspect_ratio = string(map, "aspect_ratio")?
+            .map(AspectRatio::parse)
+            .transpose()?;
         if let Some(ratio) = &aspect_ratio {
             if !model.accepts_aspect_ratio(ratio.as_str()) {
                 return Err(ApiError::invalid(
                     "aspect_ratio",
                     "unsupported_aspect_ratio",
-                    format!("{} does not support aspect_ratio {}; it supports {}", model.name, ratio.as_str(), ratio_list(model)),
+                    format!(
+                        "{} does not support aspect_ratio {}; it supports {}",
+                        model.name,
+                        ratio.as_str(),
+                        ratio_list(model)
+                    ),
                 ));
             }
         }
 
-        let negative_prompt = string(map, "negative_prompt")?.map(NegativePrompt::parse).transpose()?.flatten();
+        let negative_prompt = string(map, "negative_prompt")?
+            .map(NegativePrompt::parse)
+            .transpose()?
+            .flatten();
         if negative_prompt.is_some() && !model.negative_prompt {
             return Err(ApiError::invalid(
                 "negative_prompt",
@@ -90,24 +117,38 @@ impl GenerationRequest {
             ));
         }
 
-        let image_url = string(map, "image_url")?.filter(|s| !s.trim().is_empty()).map(ImageUrl::parse).transpose()?;
+        let image_url = string(map, "image_url")?
+            .filter(|s| !s.trim().is_empty())
+            .map(ImageUrl::parse)
+            .transpose()?;
         let strength = number(map, "strength")?.map(Strength::parse).transpose()?;
         match (&image_url, model.image_input) {
             (Some(_), None) => {
                 return Err(ApiError::invalid(
                     "image_url",
                     "unsupported_img2img",
-                    format!("{} does not support image-to-image (image_url); {}", model.name, img2img_models()),
+                    format!(
+                        "{} does not support image-to-image (image_url); {}",
+                        model.name,
+                        img2img_models()
+                    ),
                 ))
             }
             (None, _) if strength.is_some() => {
-                return Err(ApiError::invalid("strength", "strength_without_image", "strength applies only with image_url"))
+                return Err(ApiError::invalid(
+                    "strength",
+                    "strength_without_image",
+                    "strength applies only with image_url",
+                ))
             }
             (Some(_), Some(input)) if strength.is_some() && input.strength_field.is_none() => {
                 return Err(ApiError::invalid(
                     "strength",
                     "unsupported_strength",
-                    format!("{} uses image_url as a reference and takes no strength", model.name),
+                    format!(
+                        "{} uses image_url as a reference and takes no strength",
+                        model.name
+                    ),
                 ))
             }
             _ => {}
@@ -122,7 +163,10 @@ impl GenerationRequest {
                 return Err(ApiError::invalid(
                     "num_outputs",
                     "unsupported_num_outputs",
-                    format!("{} can make 1 to {} images per request, not {n}", model.name, model.max_outputs),
+                    format!(
+                        "{} can make 1 to {} images per request, not {n}",
+                        model.name, model.max_outputs
+                    ),
                 ))
             }
         };
@@ -132,17 +176,28 @@ impl GenerationRequest {
             .map(|f| OutputFormat::parse(f, model.output_formats, model.name))
             .transpose()?;
 
-        let style = match string(map, "style")?.map(str::trim).filter(|s| !s.is_empty()) {
+        let style = match string(map, "style")?
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(s) if model.styles.contains(&s) => Some(s.to_owned()),
             Some(s) if model.styles.is_empty() => {
-                return Err(ApiError::invalid("style", "unsupported_style", format!("{} does not take a style (got {s:?})", model.name)))
+                return Err(ApiError::invalid(
+                    "style",
+                    "unsupported_style",
+                    format!("{} does not take a style (got {s:?})", model.name),
+                ))
             }
             Some(s) => {
                 return Err(ApiError::invalid(
                     "style",
                     "unsupported_style",
-                    format!("{} supports style {}, not {s:?}", model.name, model.styles.join(", ")),
+                    format!(
+                        "{} supports style {}, not {s:?}",
+                        model.name,
+                        model.styles.join(", ")
+                    ),
                 ))
             }
         };
@@ -174,12 +229,24 @@ impl GenerationRequest {
                 p.insert(k.into(), v);
             }
         };
-        put("aspect_ratio", self.aspect_ratio.as_ref().map(|a| a.as_str().into()));
-        put("negative_prompt", self.negative_prompt.as_ref().map(|n| n.as_str().into()));
-        put("image_url", self.image_url.as_ref().map(|u| u.as_str().into()));
+        put(
+            "aspect_ratio",
+            self.aspect_ratio.as_ref().map(|a| a.as_str().into()),
+        );
+        put(
+            "negative_prompt",
+            self.negative_prompt.as_ref().map(|n| n.as_str().into()),
+        );
+        put(
+            "image_url",
+            self.image_url.as_ref().map(|u| u.as_str().into()),
+        );
         put("strength", self.strength.map(|s| s.get().into()));
         put("seed", self.seed.map(|s| s.get().into()));
-        put("output_format", self.output_format.as_ref().map(|f| f.as_str().into()));
+        put(
+            "output_format",
+            self.output_format.as_ref().map(|f| f.as_str().into()),
+        );
         put("style", self.style.as_deref().map(Into::into));
         Value::Object(p)
     }
@@ -199,7 +266,11 @@ impl GenerationRequest {
 
 /// The error for a body over [`MAX_BODY_BYTES`]; also used by the shell when it stops reading early.
 pub fn body_too_large() -> ApiError {
-    ApiError::invalid("body", "body_too_large", format!("request body is larger than {} KiB", MAX_BODY_BYTES / 1024))
+    ApiError::invalid(
+        "body",
+        "body_too_large",
+        format!("request body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+    )
 }
 
 fn ratio_list(model: &Model) -> String {
@@ -210,7 +281,11 @@ fn ratio_list(model: &Model) -> String {
 }
 
 fn img2img_models() -> String {
-    let ids: Vec<&str> = catalog::MODELS.iter().filter(|m| m.image_input.is_some()).map(|m| m.id).collect();
+    let ids: Vec<&str> = catalog::MODELS
+        .iter()
+        .filter(|m| m.image_input.is_some())
+        .map(|m| m.id)
+        .collect();
     format!("models that do: {}", ids.join(", "))
 }
 
@@ -219,7 +294,10 @@ fn type_error(field: &'static str, expected: &str) -> ApiError {
 }
 
 /// A string field; `null` counts as absent.
-fn string<'a>(map: &'a Map<String, Value>, field: &'static str) -> Result<Option<&'a str>, ApiError> {
+fn string<'a>(
+    map: &'a Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<&'a str>, ApiError> {
     match map.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -231,7 +309,10 @@ fn string<'a>(map: &'a Map<String, Value>, field: &'static str) -> Result<Option
 fn number(map: &Map<String, Value>, field: &'static str) -> Result<Option<f64>, ApiError> {
     match map.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| type_error(field, "a number")),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| type_error(field, "a number")),
         Some(_) => Err(type_error(field, "a number")),
     }
 }

@@ -1,0 +1,226 @@
+// start-generation over HTTP through the local gateway, against a fresh database.
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { spawnStack } from "./_stack.ts";
+import { LOCAL_ANON_KEY, signHs256, userClaims } from "../../../scripts/local/keys.ts";
+
+const REQUEST = { prompt: "test", model_id: "black-forest-labs/flux-schnell", width: 1024, height: 1024 };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+Deno.test("start-generation", async (t) => {
+  const stack = await spawnStack();
+  try {
+    const user = await stack.newUser();
+
+    await t.step("accepts the seed client's request: the row and its job exist", async () => {
+      const res = await stack.startGeneration(user.token, REQUEST);
+      assertEquals(res.status, 200);
+      assertEquals(Object.keys(res.body).sort(), ["generation_id", "status"]);
+      assertEquals(res.body.status, "pending");
+      assertMatch(res.body.generation_id, UUID);
+      const [row] = await stack.sql`
+        select g.user_id, g.prompt, g.model_id, g.status, g.params, j.job_type, j.status as job_status
+          from image_generations g join job_queue j on j.payload->>'generation_id' = g.id::text
+         where g.id = ${res.body.generation_id}`;
+      assertEquals(row, {
+        user_id: user.id,
+        prompt: "test",
+        model_id: "black-forest-labs/flux-schnell",
+        status: "pending",
+        params: { width: 1024, height: 1024, num_outputs: 1 },
+        job_type: "generate-image",
+        job_status: "pending",
+      });
+      assert(res.headers.get("x-request-id"), "x-request-id header");
+    });
+
+    await t.step("logs one JSON line per request, without the token or prompt", async () => {
+      const marker = crypto.randomUUID();
+      const res = await stack.startGeneration(user.token, { ...REQUEST, prompt: "secret prompt" }, {
+        "x-request-id": marker,
+      });
+      assertEquals(res.status, 200);
+      await waitFor(() => stack.logs.some((l) => l.includes(marker)));
+      const lines = stack.logs.filter((l) => l.includes(marker));
+      assertEquals(lines.length, 1);
+      const line = JSON.parse(lines[0]);
+      assertEquals([line.fn, line.status, line.user_id, line.generation_id], [
+        "start-generation",
+        200,
+        user.id,
+        res.body.generation_id,
+      ]);
+      assert(typeof line.duration_ms === "number");
+      assert(!lines[0].includes(user.token) && !lines[0].includes("secret prompt"));
+    });
+
+    await t.step("each validation error is a 400 naming its field and writes nothing", async () => {
+      const cases: [unknown, string, string][] = [
+        [{ model_id: "black-forest-labs/flux-schnell" }, "prompt", "prompt_missing"],
+        [{ ...REQUEST, prompt: "   " }, "prompt", "prompt_empty"],
+        [{ ...REQUEST, prompt: "x".repeat(2001) }, "prompt", "prompt_too_long"],
+        [{ ...REQUEST, prompt: 42 }, "prompt", "invalid_type"],
+        [{ ...REQUEST, model_id: "acme/unknown-model" }, "model_id", "unknown_model"],
+        [{ ...REQUEST, width: 8192 }, "width", "size_out_of_range"],
+        [{ ...REQUEST, height: 100 }, "height", "size_out_of_range"],
+        [{ ...REQUEST, width: "1024" }, "width", "invalid_type"],
+        [{ ...REQUEST, image_url: "https://example.com/a.png" }, "image_url", "unsupported_img2img"],
+        [{ ...REQUEST, num_outputs: 9 }, "num_outputs", "unsupported_num_outputs"],
+        [{ ...REQUEST, output_format: "gif" }, "output_format", "unsupported_output_format"],
+        [{ ...REQUEST, seed: -1 }, "seed", "invalid_seed"],
+        [{ ...REQUEST, strength: 0.5 }, "strength", "strength_without_image"],
+        ["{not json", "body", "invalid_json"],
+        ["[1,2,3]", "body", "invalid_json"],
+        [JSON.stringify({ ...REQUEST, prompt: "x".repeat(70 * 1024) }), "body", "body_too_large"],
+      ];
+      const before = [await stack.count("image_generations"), await stack.count("job_queue")];
+      for (const [body, field, code] of cases) {
+        const res = await stack.startGeneration(user.token, body);
+        assertEquals(
+          [res.status, res.body.field, res.body.code],
+          [400, field, code],
+          JSON.stringify(res.body),
+        );
+        assert(typeof res.body.error === "string" && res.body.error.length > 0);
+      }
+      const bad = await stack.startGeneration(user.token, REQUEST, { "idempotency-key": "has spaces in it" });
+      assertEquals([bad.status, bad.body.field], [400, "Idempotency-Key"]);
+      assertEquals([await stack.count("image_generations"), await stack.count("job_queue")], before);
+    });
+
+    await t.step("missing, expired, forged and non-user tokens get 401 and write nothing", async () => {
+      const before = await stack.count("image_generations");
+      const now = Math.floor(Date.now() / 1000);
+      const expired = await signHs256({
+        ...userClaims(user.id, user.email),
+        exp: now - 3600,
+        iat: now - 7200,
+      });
+      const forged = await signHs256(
+        userClaims(user.id, user.email),
+        "not-the-project-secret-not-the-project-secret",
+      );
+      const algNone = `${b64(JSON.stringify({ alg: "none", typ: "JWT" }))}.${
+        b64(JSON.stringify(userClaims(user.id, user.email)))
+      }.`;
+      for (const token of [undefined, "not-a-jwt", expired, forged, algNone, LOCAL_ANON_KEY]) {
+        const res = await stack.startGeneration(token, REQUEST);
+        assertEquals(res.status, 401, `${token?.slice(0, 20)}: ${JSON.stringify(res.body)}`);
+      }
+      // The anon key passes the gateway (any project JWT does); the function itself refuses it.
+      const anon = await stack.startGeneration(LOCAL_ANON_KEY, REQUEST);
+      assertEquals(anon.body.code, "forbidden_role");
+      assertEquals(await stack.count("image_generations"), before);
+    });
+
+    await t.step("a token whose user was deleted gets 401", async () => {
+      const ghost = await stack.newUser();
+      await stack.sql`delete from auth.users where id = ${ghost.id}`;
+      const res = await stack.startGeneration(ghost.token, REQUEST);
+      assertEquals([res.status, res.body.code], [401, "user_not_found"]);
+    });
+
+    await t.step("Idempotency-Key: a retry returns the same generation and writes nothing", async () => {
+      const key = crypto.randomUUID();
+      const first = await stack.startGeneration(user.token, REQUEST, { "idempotency-key": key });
+      const counts = [await stack.count("image_generations"), await stack.count("job_queue")];
+      const retry = await stack.startGeneration(user.token, REQUEST, { "idempotency-key": key });
+      assertEquals(first.status, 200);
+      assertEquals(retry.status, 200);
+      assertEquals(retry.body.generation_id, first.body.generation_id);
+      assertEquals(retry.headers.get("idempotent-replayed"), "true");
+      assertEquals([await stack.count("image_generations"), await stack.count("job_queue")], counts);
+      const reuse = await stack.startGeneration(user.token, { ...REQUEST, prompt: "other" }, {
+        "idempotency-key": key,
+      });
+      assertEquals([reuse.status, reuse.body.code], [422, "idempotency_key_reused"]);
+      const other = await stack.newUser();
+      const theirs = await stack.startGeneration(other.token, REQUEST, { "idempotency-key": key });
+      assert(theirs.body.generation_id !== first.body.generation_id, "keys are per user");
+    });
+
+    await t.step("concurrent retries with one key create one generation", async () => {
+      const racer = await stack.newUser();
+      const key = crypto.randomUUID();
+      const results = await Promise.all(
+        Array.from(
+          { length: 8 },
+          () => stack.startGeneration(racer.token, REQUEST, { "idempotency-key": key }),
+        ),
+      );
+      assertEquals(results.map((r) => r.status), Array(8).fill(200));
+      assertEquals(new Set(results.map((r) => r.body.generation_id)).size, 1);
+      const [{ n }] = await stack
+        .sql`select count(*)::int as n from image_generations where user_id = ${racer.id}`;
+      assertEquals(n, 1);
+    });
+
+    await t.step("CORS preflight, wrong method, unknown function", async () => {
+      const pre = await stack.call("start-generation", {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+      });
+      assertEquals(pre.status, 204);
+      assertEquals(pre.headers.get("access-control-allow-origin"), "*");
+      assertMatch(pre.headers.get("access-control-allow-headers") ?? "", /authorization/);
+      await pre.body?.cancel();
+      const get = await stack.call("start-generation", { token: user.token });
+      assertEquals(get.status, 405);
+      await get.body?.cancel();
+      const missing = await stack.call("no-such-function", { token: user.token });
+      assertEquals(missing.status, 404);
+      await missing.body?.cancel();
+    });
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("start-generation: the pending limit holds under concurrency", async () => {
+  const stack = await spawnStack({ MAX_PENDING_GENERATIONS: "3" });
+  try {
+    const user = await stack.newUser();
+    const results = await Promise.all(
+      Array.from(
+        { length: 10 },
+        (_, i) => stack.startGeneration(user.token, { ...REQUEST, prompt: `p${i}` }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    assertEquals(statuses, [200, 200, 200, 429, 429, 429, 429, 429, 429, 429]);
+    const refused = results.find((r) => r.status === 429)!;
+    assertEquals(refused.body.code, "too_many_pending");
+    assertEquals(await stack.count("image_generations"), 3);
+    assertEquals(await stack.count("job_queue"), 3);
+    // A finished generation frees a slot; other users are unaffected.
+    await stack.sql`update image_generations set status = 'completed' where id = ${
+      results.find((r) => r.status === 200)!.body.generation_id
+    }`;
+    assertEquals((await stack.startGeneration(user.token, REQUEST)).status, 200);
+    assertEquals((await stack.startGeneration((await stack.newUser()).token, REQUEST)).status, 200);
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("start-generation: an unreachable database is a 503, not a crash", async () => {
+  const stack = await spawnStack({ SUPABASE_DB_URL: "postgresql://postgres@127.0.0.1:9/postgres" });
+  try {
+    const user = { token: await signHs256(userClaims(crypto.randomUUID(), "x@example.test")) };
+    const res = await stack.startGeneration(user.token, REQUEST);
+    assertEquals([res.status, res.body.code], [503, "database_unavailable"]);
+  } finally {
+    await stack.close();
+  }
+});
+
+function b64(s: string): string {
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+async function waitFor(condition: () => boolean, ms = 2000) {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

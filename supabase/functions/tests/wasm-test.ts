@@ -1,0 +1,132 @@
+// Tier 2: the Wasm module under Deno with a fake host — the loader, the bindings (Request/Response,
+// streamed bodies, host errors) and the start-generation handler, without a database.
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { EdgeApp, type Host, initSync } from "../_shared/wasm/imagegen_edge.js";
+import { LOCAL_JWT_SECRET, signHs256, userClaims } from "../../../scripts/local/keys.ts";
+
+initSync({ module: await Deno.readFile(new URL("../_shared/wasm/imagegen_edge_bg.wasm", import.meta.url)) });
+
+const USER = "6f1c2a52-1d8a-4c52-9f59-0d8e0c3a4b11";
+const GENERATION = "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01";
+const BODY = JSON.stringify({
+  prompt: "a cat",
+  model_id: "black-forest-labs/flux-schnell",
+  width: 1024,
+  height: 768,
+});
+
+type Call = { fn: string; args: { name: string; type: string; value: string | null }[] };
+
+function fakeHost(env: Record<string, string>, answer: () => Promise<string>) {
+  const calls: Call[] = [];
+  const lines: string[] = [];
+  const host: Host = {
+    env: (name) => env[name],
+    log: (line) => lines.push(line),
+    rpc: (fn, args) => {
+      calls.push({ fn, args: JSON.parse(args) });
+      return answer();
+    },
+  };
+  return { host, calls, lines };
+}
+
+const created = () =>
+  Promise.resolve(JSON.stringify([{ outcome: "created", generation_id: GENERATION, status: "pending" }]));
+const token = () => signHs256(userClaims(USER, "cat@example.test"));
+
+function post(body: BodyInit | null, auth?: string, headers: Record<string, string> = {}): Request {
+  return new Request("http://localhost/functions/v1/start-generation", {
+    method: "POST",
+    body,
+    headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers },
+  });
+}
+
+Deno.test("wasm: start-generation makes one typed rpc call and answers 200", async () => {
+  const { host, calls, lines } = fakeHost({ JWT_SECRET: LOCAL_JWT_SECRET }, created);
+  const app = new EdgeApp(host);
+  const res = await app.startGeneration(post(BODY, await token()));
+  assertEquals(res.status, 200);
+  assertEquals(await res.json(), { generation_id: GENERATION, status: "pending" });
+  assertEquals(res.headers.get("content-type"), "application/json");
+  assertEquals(calls.length, 1);
+  assertEquals(calls[0].fn, "start_generation");
+  const args = Object.fromEntries(calls[0].args.map((a) => [a.name, [a.type, a.value]]));
+  assertEquals(args.p_user_id, ["uuid", USER]);
+  assertEquals(args.p_prompt, ["text", "a cat"]);
+  assertEquals(args.p_model_id, ["text", "black-forest-labs/flux-schnell"]);
+  assertEquals(JSON.parse(args.p_params[1]!), { width: 1024, height: 768, num_outputs: 1 });
+  assertEquals(args.p_idempotency_key, ["text", null]);
+  assertEquals(args.p_max_pending, ["int", "10"]);
+  assertEquals(lines.length, 1);
+  assertEquals(JSON.parse(lines[0]).status, 200);
+});
+
+Deno.test("wasm: a streamed body over 64 KiB is refused without reading it all", async () => {
+  const { host, calls } = fakeHost({ JWT_SECRET: LOCAL_JWT_SECRET }, created);
+  const app = new EdgeApp(host);
+  let pulled = 0;
+  let cancelled = false;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(new Uint8Array(8 * 1024).fill(0x61));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const res = await app.startGeneration(post(endless, await token()));
+  assertEquals(res.status, 400);
+  assertEquals((await res.json()).code, "body_too_large");
+  assert(cancelled, "the upload stream is cancelled");
+  assert(pulled < 20, `stopped after ${pulled} chunks`);
+  assertEquals(calls.length, 0);
+});
+
+Deno.test("wasm: host database errors become 503 or 500 with details only in the log", async () => {
+  for (const [code, status] of [["ECONNREFUSED", 503], ["08006", 503], ["42883", 500]] as const) {
+    const { host, lines } = fakeHost(
+      { JWT_SECRET: LOCAL_JWT_SECRET },
+      () => Promise.reject(Object.assign(new Error(`boom ${code}`), { code })),
+    );
+    const res = await new EdgeApp(host).startGeneration(post(BODY, await token()));
+    assertEquals(res.status, status, code);
+    const body = await res.text();
+    assert(!body.includes("boom"), "no internals in the answer");
+    assert(lines[0].includes(`boom ${code}`), "the log has the detail");
+  }
+});
+
+Deno.test("wasm: misconfiguration answers 500 naming the variable", async () => {
+  const { host } = fakeHost({ MAX_PENDING_GENERATIONS: "lots" }, created);
+  const res = await new EdgeApp(host).startGeneration(post(BODY, await token()));
+  assertEquals(res.status, 500);
+  const body = await res.json();
+  assertEquals(body.code, "misconfigured");
+  assert(body.error.includes("JWT_SECRET") || body.error.includes("MAX_PENDING_GENERATIONS"), body.error);
+});
+
+Deno.test("wasm: preflight has a null body; the gateway check accepts any project JWT", async () => {
+  const { host } = fakeHost({ JWT_SECRET: LOCAL_JWT_SECRET }, created);
+  const app = new EdgeApp(host);
+  const res = await app.startGeneration(new Request("http://localhost/", { method: "OPTIONS" }));
+  assertEquals(res.status, 204);
+  assertEquals(res.body, null);
+  assertEquals(app.gatewayRejection(`Bearer ${await token()}`), undefined);
+  assert(app.gatewayRejection("Bearer nope")?.length);
+  assert(app.gatewayRejection(undefined)?.length);
+});
+
+Deno.test("loader: a missing build names scripts/build instead of a stack trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const file of ["app.ts", "host.ts"]) {
+      await Deno.copyFile(new URL(`../_shared/${file}`, import.meta.url), `${dir}/${file}`);
+    }
+    await assertRejects(() => import(`file://${dir}/app.ts`), /run scripts\/build/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
