@@ -8,6 +8,8 @@ use serde::Serialize;
 pub trait Platform {
     /// Wall-clock milliseconds since the Unix epoch.
     fn now_ms(&self) -> f64;
+    /// A monotonic, sub-millisecond clock for measuring durations (`performance.now()`).
+    fn monotonic_ms(&self) -> f64;
     /// A fresh random identifier (a UUID v4 in production).
     fn random_id(&self) -> String;
     /// Writes one structured log line.

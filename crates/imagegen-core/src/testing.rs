@@ -49,6 +49,10 @@ impl Platform for FakePlatform {
         self.now.get()
     }
 
+    fn monotonic_ms(&self) -> f64 {
+        self.now.get()
+    }
+
     fn random_id(&self) -> String {
         let n = self.next_id.get();
         self.next_id.set(n + 1);

@@ -14,6 +14,10 @@ impl Platform for JsHost {
         js_sys::Date::now()
     }
 
+    fn monotonic_ms(&self) -> f64 {
+        sys::performance_now()
+    }
+
     fn random_id(&self) -> String {
         sys::random_uuid()
     }

@@ -32,6 +32,10 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn log(this: &Host, line: &str);
 
+    /// The global `performance.now()`: monotonic, sub-millisecond.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    pub fn performance_now() -> f64;
+
     /// The global `crypto.randomUUID()` (bound directly: edge runtimes have no `window`).
     #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
     pub fn random_uuid() -> String;

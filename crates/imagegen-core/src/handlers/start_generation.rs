@@ -21,12 +21,12 @@ pub async fn handle<P: Platform, R: Rpc, B: RequestBody>(
     head: &RequestHead,
     body: B,
 ) -> Response {
-    let started = platform.now_ms();
+    let started = platform.monotonic_ms();
     let id = request_id(head, platform);
     let mut log = RequestLog::new(NAME, id.clone(), &head.method);
     let response = match head.method.as_str() {
         "OPTIONS" => Ok(Response::preflight()),
-        "POST" => run(ctx, rpc, head, body, started, &mut log).await,
+        "POST" => run(ctx, rpc, head, body, platform.now_ms(), &mut log).await,
         _ => Err(ApiError::new(
             405,
             "method_not_allowed",
@@ -45,7 +45,7 @@ pub async fn handle<P: Platform, R: Rpc, B: RequestBody>(
             }
         }
     };
-    platform.log(&log.finish(response.status, platform.now_ms() - started));
+    platform.log(&log.finish(response.status, platform.monotonic_ms() - started));
     response.with_header("x-request-id", id)
 }
 
