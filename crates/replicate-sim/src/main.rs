@@ -1,0 +1,2 @@
+//! Placeholder; the simulator is being built.
+fn main() {}
