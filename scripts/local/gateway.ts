@@ -55,5 +55,7 @@ Deno.serve({
   hostname: "127.0.0.1",
   port: Number(Deno.env.get("GATEWAY_PORT") ?? 54321),
   onListen: ({ port }) =>
-    console.log(JSON.stringify({ gateway: "listening", port, functions: [...functions.keys()] })),
+    console.log(
+      JSON.stringify({ gateway: "ready", listening: true, port, functions: [...functions.keys()] }),
+    ),
 }, route);

@@ -1,7 +1,7 @@
 -- Who may touch what: users read only their own generations and write nothing; nobody but the backend
 -- reaches the queue or the SQL functions. Runs in a fresh database made from the migrated template.
 begin;
-select plan(16);
+select plan(24);
 
 insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-00000000000a', 'a@example.test'),
@@ -40,6 +40,11 @@ select throws_ok(
   '42501', null, 'users cannot call start_generation (it trusts its user id argument)'
 );
 select throws_ok($$select public.enqueue_job('generate-image')$$, '42501', null, 'users cannot call enqueue_job');
+select throws_ok($$select * from public.claim_next_job('me')$$, '42501', null, 'users cannot claim jobs');
+select throws_ok($$select public.complete_job(1, 'me', true)$$, '42501', null, 'users cannot complete jobs');
+select throws_ok($$select public.extend_lease(1, 'me', 60)$$, '42501', null, 'users cannot extend leases');
+select throws_ok($$select public.prune_job_queue()$$, '42501', null, 'users cannot prune the queue');
+select throws_ok($$select * from public.job_queue_stats$$, '42501', null, 'users cannot read queue stats');
 reset role;
 
 set local role anon;
@@ -59,6 +64,10 @@ select lives_ok(
   'service_role may call start_generation'
 );
 select is((select count(*)::int from public.job_queue), 4, 'service_role sees the queue');
+select is((select count(*)::int from public.claim_next_job('svc', 10)), 4, 'service_role may claim');
+select is((select count(*)::int from public.job_queue_stats), 1, 'service_role may read stats');
+select is(public.complete_job((select min(id) from public.job_queue), 'svc', true) ->> 'outcome', 'completed',
+  'service_role may complete');
 reset role;
 
 select * from finish();

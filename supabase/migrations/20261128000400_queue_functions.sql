@@ -1,0 +1,389 @@
+-- The queue's working parts: claiming with leases, completion with retries and backoff, lease
+-- extension, stats, retention, and the pg_cron sweeper that wakes process-jobs.
+-- Shape borrowed from River (JobGetAvailable) and graphile-worker (getJobs): a materialized CTE picks
+-- rows in a fixed order with FOR UPDATE SKIP LOCKED, then one UPDATE ... RETURNING claims them.
+
+-- A hot queue table churns: vacuum after a fixed number of dead rows, not a fraction of the table
+-- (Oban's advice), so claim scans never wade through dead tuples.
+alter table public.job_queue set (
+  autovacuum_vacuum_scale_factor = 0,
+  autovacuum_vacuum_threshold = 500,
+  autovacuum_analyze_scale_factor = 0,
+  autovacuum_analyze_threshold = 500
+);
+
+alter table public.job_queue add column result jsonb;
+comment on column public.job_queue.result is 'What the job produced, stored by complete_job on success.';
+comment on column public.job_queue.completed_at is 'When the job finished, completed or failed.';
+comment on column public.job_queue.locked_until is
+  'End of the current lease; a processing job past it is claimable again (its worker is presumed dead).';
+
+-- Processing jobs whose lease ran out: the crash-recovery half of every claim.
+create index job_queue_processing_locked_until
+  on public.job_queue (locked_until, id)
+  where status = 'processing';
+
+-- Retention deletes old finished rows by age.
+create index job_queue_finished_completed_at
+  on public.job_queue (completed_at)
+  where status in ('completed', 'failed');
+
+-- A job put back to pending by hand (the seed's reset query) or by a retry has no holder: clearing the
+-- lock here keeps a stale worker from completing it and keeps the manual reset meaning what it meant.
+create function public.job_queue_clear_lock() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if new.status = 'pending' and old.status = 'processing' then
+    new.locked_by := null;
+    new.locked_until := null;
+  end if;
+  return new;
+end;
+$$;
+
+create trigger job_queue_clear_lock
+  before update of status on public.job_queue
+  for each row execute function public.job_queue_clear_lock();
+
+-- Delay before retry number `attempt` (1 = first retry): base * 2^(attempt-1), capped, then spread by
+-- ±jitter so jobs that failed together (a Replicate outage) do not all come back in the same second.
+create function public.job_retry_delay(
+  attempt integer,
+  base_seconds double precision default 10,
+  cap_seconds double precision default 600,
+  jitter double precision default 0.25
+) returns interval
+language sql
+volatile
+set search_path = ''
+as $$
+  select make_interval(secs =>
+    least(cap_seconds, base_seconds * power(2, greatest(attempt, 1) - 1))
+    * (1 - jitter + 2 * jitter * random()))
+$$;
+
+-- Marks a job's generation failed with the job's reason (no-op once the generation has finished).
+create function public.fail_generation_of_job(p_payload jsonb, p_reason text) returns void
+language sql
+set search_path = ''
+as $$
+  update public.image_generations
+     set status = 'failed', error_message = p_reason, completed_at = now()
+   where id = (p_payload ->> 'generation_id')::uuid
+     and status in ('pending', 'processing')
+$$;
+
+-- Claims up to `batch` jobs for `worker_id` with a lease of `lease_seconds`. Takes processing jobs whose
+-- lease expired first (they have waited longest), then pending jobs that are due. A job whose lease
+-- expired on its last attempt is not retried: it fails with a reason, and so does its generation.
+create function public.claim_next_job(
+  worker_id text,
+  batch integer default 1,
+  lease_seconds integer default 300
+) returns setof public.job_queue
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_claimed integer := 0;
+  v_dead record;
+begin
+  if worker_id is null or worker_id = '' or batch is null or batch < 1 or batch > 1000
+     or lease_seconds is null or lease_seconds < 1 then
+    raise exception 'claim_next_job: need a worker_id, 1 <= batch <= 1000 and lease_seconds >= 1'
+      using errcode = '22023';
+  end if;
+
+  -- Expired leases on their final attempt: give up with a reason instead of exceeding max_attempts.
+  for v_dead in
+    with dead as materialized (
+      select id from public.job_queue
+       where status = 'processing' and locked_until < now() and attempt_number >= max_attempts
+       order by locked_until, id
+       limit batch
+       for update skip locked
+    )
+    update public.job_queue j
+       set status = 'failed',
+           error_message = format('lease expired during attempt %s of %s (worker %s stopped responding)',
+                                  j.attempt_number, j.max_attempts, j.locked_by),
+           completed_at = now(), locked_until = null
+      from dead
+     where j.id = dead.id
+    returning j.payload, j.error_message
+  loop
+    perform public.fail_generation_of_job(v_dead.payload, v_dead.error_message);
+  end loop;
+
+  return query
+    with expired as materialized (
+      select id from public.job_queue
+       where status = 'processing' and locked_until < now()
+       order by locked_until, id
+       limit batch
+       for update skip locked
+    )
+    update public.job_queue j
+       set attempt_number = j.attempt_number + 1,
+           locked_by = claim_next_job.worker_id,
+           locked_until = now() + make_interval(secs => lease_seconds)
+      from expired
+     where j.id = expired.id
+    returning j.*;
+  get diagnostics v_claimed = row_count;
+
+  if v_claimed < batch then
+    return query
+      with due as materialized (
+        select id from public.job_queue
+         where status = 'pending' and run_at <= now()
+         order by run_at, id
+         limit batch - v_claimed
+         for update skip locked
+      )
+      update public.job_queue j
+         set status = 'processing',
+             attempt_number = j.attempt_number + 1,
+             locked_by = claim_next_job.worker_id,
+             locked_until = now() + make_interval(secs => lease_seconds)
+        from due
+       where j.id = due.id
+      returning j.*;
+  end if;
+end;
+$$;
+
+-- Extends the lease of a job its worker still holds. Answers {"outcome":"extended","locked_until":...}
+-- or {"outcome":"lease_lost",...} (the job is no longer this worker's), changing nothing then.
+create function public.extend_lease(job_id bigint, worker_id text, seconds integer default 300)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_until timestamptz;
+begin
+  if seconds is null or seconds < 1 then
+    raise exception 'extend_lease: seconds must be >= 1' using errcode = '22023';
+  end if;
+  update public.job_queue
+     set locked_until = now() + make_interval(secs => seconds)
+   where id = extend_lease.job_id and status = 'processing' and locked_by = extend_lease.worker_id
+  returning locked_until into v_until;
+  if v_until is null then
+    return public.job_lease_lost(job_id, worker_id);
+  end if;
+  return jsonb_build_object('outcome', 'extended', 'locked_until', v_until);
+end;
+$$;
+
+-- The "lease lost" answer: says who holds the job now, or what became of it.
+create function public.job_lease_lost(p_job_id bigint, p_worker_id text) returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(
+    (select jsonb_build_object(
+       'outcome', 'lease_lost',
+       'status', status,
+       'locked_by', locked_by,
+       'message', case
+         when status = 'processing' then format('job %s is now held by %s', id, locked_by)
+         else format('job %s is %s; worker %s no longer holds it', id, status, p_worker_id)
+       end)
+       from public.job_queue where id = p_job_id),
+    jsonb_build_object('outcome', 'not_found', 'message', format('job %s does not exist', p_job_id)))
+$$;
+
+-- Finishes a job held by `worker_id`.
+--   success                       -> completed, `result` stored            {"outcome":"completed"}
+--   failure, retryable, attempts left -> pending again at now() + backoff {"outcome":"retrying","run_at":..}
+--                                     (or + retry_delay_seconds when given, e.g. Replicate's retry_after)
+--   otherwise                     -> failed with `error`, and the job's generation fails with it
+--                                                                          {"outcome":"failed"}
+-- A worker that no longer holds the job gets {"outcome":"lease_lost",...} and nothing changes.
+create function public.complete_job(
+  job_id bigint,
+  worker_id text,
+  success boolean,
+  error text default null,
+  result jsonb default null,
+  retryable boolean default true,
+  retry_delay_seconds integer default null
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_job public.job_queue;
+  v_reason text;
+  v_run_at timestamptz;
+begin
+  select * into v_job from public.job_queue
+   where id = complete_job.job_id and status = 'processing' and locked_by = complete_job.worker_id
+     for update;
+  if not found then
+    return public.job_lease_lost(job_id, worker_id);
+  end if;
+
+  if success then
+    update public.job_queue
+       set status = 'completed', result = complete_job.result, error_message = null,
+           completed_at = now(), locked_by = null, locked_until = null
+     where id = v_job.id;
+    return jsonb_build_object('outcome', 'completed');
+  end if;
+
+  v_reason := coalesce(nullif(btrim(error), ''), 'the job failed without a reason');
+  if coalesce(retryable, true) and v_job.attempt_number < v_job.max_attempts then
+    v_run_at := now() + case when retry_delay_seconds is null
+                             then public.job_retry_delay(v_job.attempt_number)
+                             else make_interval(secs => greatest(retry_delay_seconds, 0)) end;
+    update public.job_queue
+       set status = 'pending', run_at = v_run_at, error_message = v_reason
+     where id = v_job.id;
+    return jsonb_build_object('outcome', 'retrying', 'run_at', v_run_at,
+                              'attempt', v_job.attempt_number, 'max_attempts', v_job.max_attempts);
+  end if;
+
+  update public.job_queue
+     set status = 'failed', error_message = v_reason, completed_at = now(), locked_until = null
+   where id = v_job.id;
+  perform public.fail_generation_of_job(v_job.payload, v_reason);
+  return jsonb_build_object('outcome', 'failed', 'error', v_reason);
+end;
+$$;
+
+-- Queue health at a glance, per job type.
+create view public.job_queue_stats
+with (security_invoker = true)
+as
+select job_type,
+       count(*) filter (where status = 'pending') as pending,
+       count(*) filter (where status = 'pending' and run_at <= now()) as due,
+       count(*) filter (where status = 'processing') as processing,
+       count(*) filter (where status = 'processing' and locked_until < now()) as expired_leases,
+       count(*) filter (where status = 'failed') as failed,
+       count(*) filter (where status = 'completed' and completed_at > now() - interval '1 hour')
+         as completed_last_hour,
+       count(*) filter (where status = 'failed' and completed_at > now() - interval '1 hour')
+         as failed_last_hour,
+       now() - min(run_at) filter (where status = 'pending' and run_at <= now()) as oldest_due_age
+  from public.job_queue
+ group by job_type;
+
+-- Deletes finished jobs older than the given ages, in chunks so the table is never locked for long,
+-- and pg_cron's run history (never cleaned automatically). Returns what it deleted.
+create function public.prune_job_queue(
+  completed_older_than interval default interval '7 days',
+  failed_older_than interval default interval '30 days',
+  cron_history_older_than interval default interval '7 days'
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_jobs bigint := 0;
+  v_step bigint;
+  v_cron bigint := 0;
+begin
+  loop
+    delete from public.job_queue
+     where id in (select id from public.job_queue
+                   where (status = 'completed' and completed_at < now() - completed_older_than)
+                      or (status = 'failed' and completed_at < now() - failed_older_than)
+                   limit 10000);
+    get diagnostics v_step = row_count;
+    v_jobs := v_jobs + v_step;
+    exit when v_step < 10000;
+  end loop;
+  if to_regclass('cron.job_run_details') is not null then
+    execute 'delete from cron.job_run_details where end_time < now() - $1' using cron_history_older_than;
+    get diagnostics v_cron = row_count;
+  end if;
+  return jsonb_build_object('jobs_deleted', v_jobs, 'cron_runs_deleted', v_cron);
+end;
+$$;
+
+-- Wakes the worker when there is work. On Supabase (pg_net and Vault present) it POSTs to
+-- <project_url>/functions/v1/process-jobs with the key stored in Vault as `service_key`; elsewhere it
+-- sends NOTIFY process_jobs, which the local stack (scripts/dev) forwards as that same POST.
+-- Returns what it did: 'idle' (nothing due), 'notify', 'http:<pg_net request id>' or 'misconfigured'.
+create function public.invoke_process_jobs() returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_url text;
+  v_key text;
+  v_request bigint;
+begin
+  if not exists (select 1 from public.job_queue where status = 'pending' and run_at <= now())
+     and not exists (select 1 from public.job_queue where status = 'processing' and locked_until < now()) then
+    return 'idle';
+  end if;
+  if to_regnamespace('net') is null or to_regnamespace('vault') is null then
+    perform pg_notify('process_jobs', jsonb_build_object('source', 'pg_cron', 'at', now())::text);
+    return 'notify';
+  end if;
+  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'project_url'$q$ into v_url;
+  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'service_key'$q$ into v_key;
+  if v_url is null or v_key is null then
+    raise warning 'invoke_process_jobs: store project_url and service_key in Vault (see docs/DEPLOYMENT_GUIDE.md)';
+    return 'misconfigured';
+  end if;
+  -- pg_net sends after commit; cron.job_run_details says "succeeded" even if the call later fails, so
+  -- the worker's own answer (net._http_response) is what to check.
+  execute $q$select net.http_post(url := $1, headers := $2, body := $3, timeout_milliseconds := 5000)$q$
+    into v_request
+    using rtrim(v_url, '/') || '/functions/v1/process-jobs',
+          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
+          jsonb_build_object('source', 'pg_cron');
+  return 'http:' || v_request;
+end;
+$$;
+
+-- Only the backend may run the queue.
+do $$
+declare
+  f text;
+begin
+  foreach f in array array[
+    'public.job_queue_clear_lock()',
+    'public.job_retry_delay(integer, double precision, double precision, double precision)',
+    'public.fail_generation_of_job(jsonb, text)',
+    'public.claim_next_job(text, integer, integer)',
+    'public.extend_lease(bigint, text, integer)',
+    'public.job_lease_lost(bigint, text)',
+    'public.complete_job(bigint, text, boolean, text, jsonb, boolean, integer)',
+    'public.prune_job_queue(interval, interval, interval)',
+    'public.invoke_process_jobs()'
+  ] loop
+    execute format('revoke execute on function %s from public, anon, authenticated', f);
+    execute format('grant execute on function %s to service_role', f);
+  end loop;
+end;
+$$;
+revoke all on public.job_queue_stats from anon, authenticated;
+
+-- pg_cron: the sweeper every minute (pg_cron 1.4 has no second schedules) and nightly retention.
+-- pg_cron lives in one database per cluster (cron.database_name); anywhere else (e.g. test databases
+-- cloned from a template) the extension cannot be created and the schedules are skipped.
+do $$
+begin
+  if not exists (select from pg_extension where extname = 'pg_cron') then
+    begin
+      create extension pg_cron;
+    exception when others then
+      raise notice 'pg_cron not available in database %: %', current_database(), sqlerrm;
+      return;
+    end;
+  end if;
+  perform cron.schedule('process-jobs', '* * * * *', 'select public.invoke_process_jobs()');
+  perform cron.schedule('prune-job-queue', '17 3 * * *', 'select public.prune_job_queue()');
+end;
+$$;
