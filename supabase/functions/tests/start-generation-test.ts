@@ -224,3 +224,40 @@ async function waitFor(condition: () => boolean, ms = 2000) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+Deno.test("start-generation: ES256 tokens verify against SUPABASE_JWKS (asymmetric signing keys)", async () => {
+  const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
+  const jwk = {
+    ...(await crypto.subtle.exportKey("jwk", keys.publicKey)),
+    kid: "test-key-1",
+    alg: "ES256",
+    use: "sig",
+  };
+  const stack = await spawnStack({ SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }) });
+  try {
+    const user = await stack.newUser();
+    const sign = async (kid: string) => {
+      const input = `${b64(JSON.stringify({ alg: "ES256", typ: "JWT", kid }))}.${
+        b64(JSON.stringify(userClaims(user.id, user.email)))
+      }`;
+      // WebCrypto's ECDSA signature is r||s (IEEE P1363), which is what JWS ES256 uses.
+      const sig = await crypto.subtle.sign(
+        { name: "ECDSA", hash: "SHA-256" },
+        keys.privateKey,
+        new TextEncoder().encode(input),
+      );
+      return `${input}.${b64(String.fromCharCode(...new Uint8Array(sig)))}`;
+    };
+    const ok = await stack.startGeneration(await sign("test-key-1"), REQUEST);
+    assertEquals(ok.status, 200, JSON.stringify(ok.body));
+    const unknownKid = await stack.startGeneration(await sign("other-key"), REQUEST);
+    assertEquals(unknownKid.status, 401);
+    // HS256 tokens keep working alongside (JWT_SECRET is still set).
+    assertEquals((await stack.startGeneration(user.token, REQUEST)).status, 200);
+  } finally {
+    await stack.close();
+  }
+});
