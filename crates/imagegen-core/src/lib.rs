@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod http;
 pub mod log;
 pub mod ports;
+pub mod replicate;
 pub mod request;
 
 #[cfg(test)]

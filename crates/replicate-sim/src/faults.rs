@@ -1,0 +1,349 @@
+//! Injected faults: what can go wrong with Replicate, armed from flags/env or `/admin/faults`.
+//!
+//! A rule fires on matching requests (`on`, optionally one `model`), `times` times (default: until
+//! cleared), each with `probability` (default 1). Request faults replace the answer: `throttle` (429 with
+//! Replicate's body), `status` (a 5xx), `reset` (the TCP connection is reset, no answer), `slow` (the answer
+//! is delayed, then normal). With `after: true`, `status`/`reset` on a create hit *after* the prediction was
+//! created — the lost-response case that tempts a client into paying twice. Prediction faults shape the
+//! prediction a create starts: `nsfw` (fails with the model's NSFW text), `nsfw_partial` (FLUX-style: one
+//! output silently dropped), `fail` (fails with `error`), `stuck` (never leaves `starting`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    Throttle,
+    Status,
+    Reset,
+    Slow,
+    Nsfw,
+    NsfwPartial,
+    Fail,
+    Stuck,
+}
+
+impl FaultKind {
+    /// Whether the rule shapes a created prediction rather than an HTTP answer.
+    pub fn is_prediction_fault(self) -> bool {
+        matches!(
+            self,
+            Self::Nsfw | Self::NsfwPartial | Self::Fail | Self::Stuck
+        )
+    }
+}
+
+/// Which requests a rule watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Every API request and file download.
+    #[default]
+    Any,
+    /// `POST .../predictions`.
+    Create,
+    /// `GET /v1/predictions/{id}`.
+    Get,
+    /// `POST /v1/predictions/{id}/cancel`.
+    Cancel,
+    /// `GET /v1/predictions`.
+    List,
+    /// `GET /v1/webhooks/default/secret`.
+    Secret,
+    /// Output file downloads.
+    File,
+}
+
+/// One armed fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    pub kind: FaultKind,
+    #[serde(default)]
+    pub on: Target,
+    /// Only requests for this `owner/name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// How many more times it fires; absent = until cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+    /// Chance of firing on each matching request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// `status`: the HTTP status (500–599, default 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// `throttle`: the `retry_after` seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// `slow`: delay before answering, in ms (default 2000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// `fail`: the prediction's `error` (default an out-of-memory failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `status`/`reset` on `create`: strike after the prediction was created.
+    #[serde(default)]
+    pub after: bool,
+}
+
+impl FaultRule {
+    fn check(&self) -> Result<(), String> {
+        if let Some(p) = self.probability {
+            if !(0.0..=1.0).contains(&p) {
+                return Err("probability must be from 0 to 1".into());
+            }
+        }
+        if self.kind.is_prediction_fault() && !matches!(self.on, Target::Create | Target::Any) {
+            return Err(format!(
+                "{:?} faults apply to creates only (on: \"create\")",
+                self.kind
+            )
+            .to_lowercase());
+        }
+        if let Some(s) = self.status {
+            if self.kind != FaultKind::Status || !(500..=599).contains(&s) {
+                return Err("status is for kind \"status\" and must be 500–599".into());
+            }
+        }
+        if self.after
+            && !(matches!(self.kind, FaultKind::Status | FaultKind::Reset)
+                && self.on == Target::Create)
+        {
+            return Err("after: true is for status/reset faults on create".into());
+        }
+        if let Some(m) = &self.model {
+            if imagegen_core::replicate::find_model(m).is_none() {
+                return Err(format!("unknown model `{m}`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses one rule or an array of rules, checking each.
+pub fn parse_rules(v: &Value) -> Result<Vec<FaultRule>, String> {
+    let items = match v {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let rule: FaultRule =
+                serde_json::from_value(item).map_err(|e| format!("fault {i}: {e}"))?;
+            rule.check().map_err(|e| format!("fault {i}: {e}"))?;
+            Ok(rule)
+        })
+        .collect()
+}
+
+/// What a fired request fault does to the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestFault {
+    Throttle(u64),
+    Status(u16),
+    Reset,
+}
+
+/// What a fired prediction fault does to the prediction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum PredictionFault {
+    #[default]
+    None,
+    Nsfw,
+    NsfwPartial,
+    Fail(String),
+    Stuck,
+}
+
+/// The armed rules.
+#[derive(Debug, Default)]
+pub struct FaultBook {
+    rules: Vec<FaultRule>,
+}
+
+impl FaultBook {
+    /// All armed rules.
+    pub fn rules(&self) -> &[FaultRule] {
+        &self.rules
+    }
+
+    /// Arms more rules.
+    pub fn add(&mut self, rules: Vec<FaultRule>) {
+        self.rules.extend(rules);
+    }
+
+    /// Disarms everything.
+    pub fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    /// Fires the first rule of a kind selected by `want` that matches; `roll` gives a uniform [0, 1).
+    fn fire(
+        &mut self,
+        target: Target,
+        model: Option<&str>,
+        mut want: impl FnMut(&FaultRule) -> bool,
+        roll: &mut dyn FnMut() -> f64,
+    ) -> Option<FaultRule> {
+        let i = self.rules.iter().position(|r| {
+            want(r)
+                && (r.on == Target::Any || r.on == target)
+                && r.model.as_deref().is_none_or(|m| Some(m) == model)
+                && r.times != Some(0)
+                && r.probability.is_none_or(|p| roll() < p)
+        })?;
+        let rule = self.rules[i].clone();
+        if let Some(t) = self.rules[i].times.as_mut() {
+            *t -= 1;
+            if *t == 0 {
+                self.rules.remove(i);
+            }
+        }
+        Some(rule)
+    }
+
+    /// A `slow` delay for this request, if one fires.
+    pub fn slow(
+        &mut self,
+        target: Target,
+        model: Option<&str>,
+        roll: &mut dyn FnMut() -> f64,
+    ) -> Option<u64> {
+        self.fire(target, model, |r| r.kind == FaultKind::Slow, roll)
+            .map(|r| r.delay_ms.unwrap_or(2000))
+    }
+
+    /// A fault replacing the answer, if one fires. `after` selects the after-create rules.
+    pub fn request(
+        &mut self,
+        target: Target,
+        model: Option<&str>,
+        after: bool,
+        roll: &mut dyn FnMut() -> f64,
+    ) -> Option<RequestFault> {
+        let rule = self.fire(
+            target,
+            model,
+            |r| {
+                matches!(
+                    r.kind,
+                    FaultKind::Throttle | FaultKind::Status | FaultKind::Reset
+                ) && r.after == after
+            },
+            roll,
+        )?;
+        Some(match rule.kind {
+            FaultKind::Throttle => RequestFault::Throttle(rule.retry_after.unwrap_or(30)),
+            FaultKind::Status => RequestFault::Status(rule.status.unwrap_or(503)),
+            _ => RequestFault::Reset,
+        })
+    }
+
+    /// The prediction fault for a create of `model`, if one fires.
+    pub fn prediction(&mut self, model: &str, roll: &mut dyn FnMut() -> f64) -> PredictionFault {
+        match self.fire(
+            Target::Create,
+            Some(model),
+            |r| r.kind.is_prediction_fault(),
+            roll,
+        ) {
+            None => PredictionFault::None,
+            Some(r) => match r.kind {
+                FaultKind::Nsfw => PredictionFault::Nsfw,
+                FaultKind::NsfwPartial => PredictionFault::NsfwPartial,
+                FaultKind::Stuck => PredictionFault::Stuck,
+                _ => PredictionFault::Fail(r.error.unwrap_or_else(|| {
+                    "CUDA out of memory. Tried to allocate 2.00 GiB (E1001)".to_owned()
+                })),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn always() -> f64 {
+        0.0
+    }
+
+    #[test]
+    fn rules_fire_their_number_of_times_on_their_target_and_model() {
+        let mut book = FaultBook::default();
+        book.add(
+            parse_rules(
+                &json!([{"kind": "status", "on": "create", "times": 2, "status": 500,
+            "model": "google/imagen-4"}]),
+            )
+            .unwrap(),
+        );
+        let mut roll = always;
+        assert_eq!(
+            book.request(Target::Get, Some("google/imagen-4"), false, &mut roll),
+            None
+        );
+        assert_eq!(
+            book.request(Target::Create, Some("google/nano-banana"), false, &mut roll),
+            None
+        );
+        assert_eq!(
+            book.request(Target::Create, Some("google/imagen-4"), false, &mut roll),
+            Some(RequestFault::Status(500))
+        );
+        assert_eq!(
+            book.request(Target::Create, Some("google/imagen-4"), false, &mut roll),
+            Some(RequestFault::Status(500))
+        );
+        assert_eq!(
+            book.request(Target::Create, Some("google/imagen-4"), false, &mut roll),
+            None
+        );
+        assert!(book.rules().is_empty());
+    }
+
+    #[test]
+    fn probability_gates_each_request() {
+        let mut book = FaultBook::default();
+        book.add(
+            parse_rules(&json!({"kind": "throttle", "probability": 0.5, "retry_after": 3}))
+                .unwrap(),
+        );
+        assert_eq!(book.request(Target::Get, None, false, &mut || 0.7), None);
+        assert_eq!(
+            book.request(Target::Get, None, false, &mut || 0.2),
+            Some(RequestFault::Throttle(3))
+        );
+    }
+
+    #[test]
+    fn prediction_faults_and_bad_rules() {
+        let mut book = FaultBook::default();
+        book.add(parse_rules(&json!({"kind": "nsfw", "on": "create", "times": 1})).unwrap());
+        assert_eq!(
+            book.prediction("google/imagen-4", &mut always),
+            PredictionFault::Nsfw
+        );
+        assert_eq!(
+            book.prediction("google/imagen-4", &mut always),
+            PredictionFault::None
+        );
+        for bad in [
+            json!({"kind": "explode"}),
+            json!({"kind": "status", "status": 404}),
+            json!({"kind": "stuck", "on": "get"}),
+            json!({"kind": "throttle", "probability": 2}),
+            json!({"kind": "reset", "after": true}),
+            json!({"kind": "reset", "model": "nobody/nothing"}),
+            json!({"kind": "reset", "colour": "red"}),
+        ] {
+            assert!(parse_rules(&bad).is_err(), "{bad}");
+        }
+    }
+}

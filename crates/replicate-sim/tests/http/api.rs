@@ -1,0 +1,192 @@
+//! Endpoints, authentication and the prediction object.
+
+use hyper::Method;
+use replicate_sim::Config;
+use serde_json::json;
+
+use crate::common::{spawn, spawn_with, TOKEN};
+
+const SDXL_VERSION: &str = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b";
+
+#[tokio::test]
+async fn a_token_is_required_and_a_configured_one_must_match() {
+    let s = spawn(json!({})).await;
+    let r = s.send(Method::GET, "/v1/predictions", &[], None).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json(),
+        json!({"title": "Unauthenticated", "detail": "You did not pass an authentication token", "status": 401})
+    );
+    let r = s
+        .send(
+            Method::GET,
+            "/v1/predictions",
+            &[("authorization", "Token anything")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "the older Token scheme is accepted");
+
+    let config = Config {
+        api_token: Some(TOKEN.into()),
+        ..Config::default()
+    };
+    let s = spawn_with(config, json!({})).await;
+    let r = s
+        .send(
+            Method::GET,
+            "/v1/predictions",
+            &[("authorization", "Bearer r8_wrong")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json()["detail"],
+        "You did not pass a valid authentication token"
+    );
+    assert_eq!(
+        s.api(Method::GET, "/v1/predictions", None).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn official_model_create_returns_replicates_prediction_object() {
+    let s = spawn(json!({"time_scale": 1.0, "queue_ms": 60000})).await;
+    let r = s
+        .create_with(
+            "black-forest-labs/flux-schnell",
+            json!({"input": {"prompt": "a cat"}}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("content-type"), "application/json");
+    let p = r.json();
+    let id = p["id"].as_str().unwrap();
+    assert_eq!(id.len(), 26);
+    assert_eq!(p["model"], "black-forest-labs/flux-schnell");
+    assert_eq!(p["version"], "hidden");
+    assert_eq!(p["input"], json!({"prompt": "a cat"}));
+    assert_eq!(p["status"], "starting");
+    assert_eq!(p["source"], "api");
+    assert_eq!(p["data_removed"], false);
+    for null in ["output", "error", "started_at", "completed_at"] {
+        assert!(p[null].is_null(), "{null}: {}", p[null]);
+    }
+    assert!(p["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(p["metrics"], json!({}));
+    assert_eq!(p["urls"]["get"], s.url(&format!("/v1/predictions/{id}")));
+    assert_eq!(
+        p["urls"]["cancel"],
+        s.url(&format!("/v1/predictions/{id}/cancel"))
+    );
+    assert_eq!(s.get(id).await["id"], id);
+}
+
+#[tokio::test]
+async fn versions_are_accepted_in_their_three_forms_and_unknown_ones_refused() {
+    let s = spawn(json!({})).await;
+    let create = |version: String| {
+        let s = &s;
+        async move {
+            let body = json!({"version": version, "input": {"prompt": "x"}});
+            s.api(Method::POST, "/v1/predictions", Some(&body)).await
+        }
+    };
+    let r = create(format!("stability-ai/sdxl:{SDXL_VERSION}")).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.json()["version"], SDXL_VERSION);
+    assert_eq!(r.json()["model"], "stability-ai/sdxl");
+    let r = create(SDXL_VERSION.into()).await;
+    assert_eq!(r.json()["model"], "stability-ai/sdxl");
+    let r = create("google/imagen-4".into()).await;
+    assert_eq!(
+        (r.status, r.json()["version"].clone()),
+        (201, json!("hidden"))
+    );
+    for bad in [
+        "stability-ai/sdxl",
+        &format!("google/imagen-4:{SDXL_VERSION}"),
+        &"0".repeat(64),
+        "nope",
+    ] {
+        let r = create(bad.into()).await;
+        assert_eq!(r.status, 422, "{bad}");
+        assert_eq!(r.json()["title"], "Invalid version or not permitted");
+    }
+    let r = s
+        .create_with("stability-ai/sdxl", json!({"input": {}}), &[])
+        .await;
+    assert_eq!(r.status, 404, "community models have no model endpoint");
+    let r = s
+        .create_with("nobody/nothing", json!({"input": {}}), &[])
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn list_is_newest_first_and_paginated_by_100() {
+    let s = spawn(json!({})).await;
+    let mut ids = Vec::new();
+    for i in 0..105 {
+        let r = s
+            .create_with(
+                "google/imagen-4-fast",
+                json!({"input": {"prompt": format!("p{i}")}}),
+                &[],
+            )
+            .await;
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+    }
+    let page = s.api(Method::GET, "/v1/predictions", None).await.json();
+    let results = page["results"].as_array().unwrap();
+    assert_eq!(results.len(), 100);
+    assert_eq!(results[0]["id"], ids[104].as_str());
+    assert!(page["previous"].is_null());
+    let next = page["next"].as_str().unwrap();
+    assert!(next.starts_with(&s.url("/v1/predictions?cursor=")));
+    let page2 = s.api(Method::GET, next, None).await.json();
+    let ids2: Vec<&str> = page2["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids2,
+        ids[..5]
+            .iter()
+            .rev()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert!(page2["next"].is_null());
+    assert!(page2["previous"].is_string());
+}
+
+#[tokio::test]
+async fn secret_unknown_paths_and_methods() {
+    let s = spawn(json!({})).await;
+    let r = s
+        .api(Method::GET, "/v1/webhooks/default/secret", None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.json()["key"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(
+        s.api(Method::GET, "/v1/predictions/doesnotexist", None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(s.api(Method::GET, "/v1/nothing", None).await.status, 404);
+    assert_eq!(
+        s.api(Method::DELETE, "/v1/predictions", None).await.status,
+        405
+    );
+    assert_eq!(
+        s.send(Method::GET, "/elsewhere", &[], None).await.status,
+        404
+    );
+}
