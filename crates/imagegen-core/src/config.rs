@@ -1,15 +1,32 @@
 //! Settings read from the function's environment, parsed once per isolate.
 
 use crate::auth::{JwtVerifier, KeyConfigError};
+use crate::replicate::client::ReplicateApi;
 
 /// Default cap on a user's unfinished (pending or processing) generations.
 pub const DEFAULT_MAX_PENDING: u32 = 10;
+
+/// Default time a generation may take on Replicate before it is canceled and failed.
+pub const DEFAULT_GENERATION_TIMEOUT_SECS: u32 = 600;
+/// Default wall-clock budget of one function invocation: under Supabase's 150 s free-tier limit, with room
+/// to record the outcome after the last wait.
+pub const DEFAULT_FUNCTION_BUDGET_SECS: u32 = 140;
 
 /// Parsed settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `MAX_PENDING_GENERATIONS`: a user with this many unfinished generations gets 429.
     pub max_pending: u32,
+    /// `REPLICATE_API_BASE` and `REPLICATE_API_TOKEN`; `None` when the token is unset (only functions
+    /// that call Replicate need it, and they answer "misconfigured").
+    pub replicate: Option<ReplicateApi>,
+    /// `GENERATION_TIMEOUT_SECS`: from the generation's creation to giving up on it.
+    pub generation_timeout_secs: u32,
+    /// `FUNCTION_BUDGET_SECS`: how long one invocation may work before handing back.
+    pub function_budget_secs: u32,
+    /// Values of `SUPABASE_SECRET_KEYS` (`{"default":"sb_secret_..."}`): the new non-JWT secret API keys,
+    /// accepted like the service_role JWT on backend-only functions.
+    pub secret_keys: Vec<String>,
 }
 
 /// A setting that is present but unusable; names the variable so the operator can fix it.
@@ -46,6 +63,41 @@ impl AppContext {
                     problem: format!("{v:?} is not a positive integer"),
                 })?,
         };
+        let positive = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match non_empty(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError {
+                        name,
+                        problem: format!("{v:?} is not a positive integer"),
+                    }),
+            }
+        };
+        let generation_timeout_secs =
+            positive("GENERATION_TIMEOUT_SECS", DEFAULT_GENERATION_TIMEOUT_SECS)?;
+        let function_budget_secs = positive("FUNCTION_BUDGET_SECS", DEFAULT_FUNCTION_BUDGET_SECS)?;
+        let replicate = non_empty("REPLICATE_API_TOKEN").map(|token| ReplicateApi {
+            base: non_empty("REPLICATE_API_BASE")
+                .unwrap_or_else(|| "https://api.replicate.com/v1".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            token: token.trim().to_owned(),
+        });
+        let secret_keys = match non_empty("SUPABASE_SECRET_KEYS") {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<std::collections::BTreeMap<String, String>>(&json)
+                .map_err(|e| ConfigError {
+                    name: "SUPABASE_SECRET_KEYS",
+                    problem: format!("not a JSON object of strings: {e}"),
+                })?
+                .into_values()
+                .filter(|k| !k.is_empty())
+                .collect(),
+        };
         let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
         let jwks = non_empty("SUPABASE_JWKS");
         if secret.is_none() && jwks.is_none() {
@@ -65,10 +117,14 @@ impl AppContext {
                 problem: e.to_string(),
             }
         })?;
-        Ok(Self {
-            config: Config { max_pending },
-            verifier,
-        })
+        let config = Config {
+            max_pending,
+            replicate,
+            generation_timeout_secs,
+            function_budget_secs,
+            secret_keys,
+        };
+        Ok(Self { config, verifier })
     }
 }
 

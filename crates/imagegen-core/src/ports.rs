@@ -14,6 +14,8 @@ pub trait Platform {
     fn random_id(&self) -> String;
     /// Writes one structured log line.
     fn log(&self, line: &str);
+    /// A uniform random number in [0, 1), for jitter.
+    fn random_unit(&self) -> f64;
 }
 
 /// Postgres type of an RPC argument; the host casts the text value to it (`$1::uuid`).
@@ -81,6 +83,57 @@ pub trait Rpc {
         function: &'static str,
         args: &[SqlArg],
     ) -> Result<Vec<serde_json::Value>, RpcError>;
+}
+
+/// An outgoing HTTP request (to Replicate, Storage, other functions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Give up (and report [`HttpError::Timeout`]) after this long, headers and body included.
+    pub timeout_ms: u32,
+}
+
+/// An HTTP response, body read whole (API answers are small; image downloads stream elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why an HTTP exchange produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    #[error("timed out")]
+    Timeout,
+    /// Connection refused or reset, DNS, TLS: the request may or may not have reached the server.
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+/// The HTTP capability (`fetch` in wasm).
+#[allow(async_fn_in_trait)]
+pub trait HttpClient {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+}
+
+/// Waiting without blocking (`setTimeout` in wasm).
+#[allow(async_fn_in_trait)]
+pub trait Timer {
+    async fn sleep_ms(&self, ms: u64);
 }
 
 /// Why a request body could not be read.

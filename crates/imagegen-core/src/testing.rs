@@ -59,6 +59,10 @@ impl Platform for FakePlatform {
         uuid::Uuid::from_u128(0x4000_0000_0000_4000_8000_0000_0000_0000 | n).to_string()
     }
 
+    fn random_unit(&self) -> f64 {
+        0.5
+    }
+
     fn log(&self, line: &str) {
         self.lines.borrow_mut().push(line.to_owned());
     }

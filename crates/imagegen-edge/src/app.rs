@@ -66,6 +66,33 @@ impl EdgeApp {
         })
     }
 
+    /// `process-generation` (service role): runs a generation's prediction and answers its outputs.
+    #[wasm_bindgen(js_name = processGeneration)]
+    pub fn process_generation(&self, request: web_sys::Request) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let head = head(&request);
+            let response = match &inner.context {
+                Ok(ctx) => {
+                    handlers::process_generation::handle(
+                        ctx,
+                        &inner.host,
+                        &head,
+                        StreamBody(request.body()),
+                    )
+                    .await
+                }
+                Err(e) => misconfigured(e),
+            };
+            to_web(&response).map(JsValue::from)
+        })
+    }
+
+    /// `models`: the catalog for clients (no configuration needed).
+    pub fn models(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
+        to_web(&handlers::models::handle(&head(&request)))
+    }
+
     /// The check Supabase's gateway makes when `verify_jwt` is on: a valid project JWT of any role.
     /// Returns `undefined` when the request may pass, or the reason it may not.
     #[wasm_bindgen(js_name = gatewayRejection)]

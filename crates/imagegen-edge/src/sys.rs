@@ -32,6 +32,14 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn log(this: &Host, line: &str);
 
+    /// The global `setTimeout` (bound directly: no `window` in edge runtimes).
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+
+    /// The global `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: &JsValue);
+
     /// The global `performance.now()`: monotonic, sub-millisecond.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     pub fn performance_now() -> f64;

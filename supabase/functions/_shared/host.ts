@@ -4,7 +4,7 @@ import postgres from "postgres";
 import type { Host } from "./wasm/imagegen_edge.d.ts";
 
 /** SQL functions the module may call; anything else is refused before reaching the database. */
-const RPC_ALLOWED = new Set(["start_generation"]);
+const RPC_ALLOWED = new Set(["start_generation", "get_generation", "record_prediction", "clear_prediction"]);
 const SQL_TYPES = new Set(["uuid", "text", "int", "jsonb", "bool"]);
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -45,6 +45,6 @@ export const host: Host = {
       `select to_jsonb(r)::text as row from public.${fn}(${list.join(", ")}) r`,
       args.map((a) => a.value),
     );
-    return `[${rows.map((r) => r.row).join(",")}]`;
+    return `[${rows.map((r) => r.row ?? "null").join(",")}]`;
   },
 };

@@ -100,16 +100,74 @@ export async function stopScript(script: Script) {
   await script.child.status;
 }
 
+/** The Replicate simulator (built by scripts/test, path in SIM_BIN) on a free port. */
+export class Simulator {
+  static readonly TOKEN = "r8_test_simulator";
+
+  private constructor(readonly url: string, private readonly child: Deno.ChildProcess) {}
+
+  /** `args`: extra flags, e.g. `["--time-scale", "0.05"]`. */
+  static async start(args: string[] = []): Promise<Simulator> {
+    const bin = Deno.env.get("SIM_BIN");
+    if (!bin) throw new Error("SIM_BIN unset: run scripts/test");
+    const child = new Deno.Command(bin, {
+      args: ["--port", "0", "--api-token", Simulator.TOKEN, ...args],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    let listening: RegExpMatchArray | null = null;
+    while (!(listening = seen.match(/listening on (http:\/\/[0-9.:]+) /))) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`replicate-sim exited: ${seen}`);
+      seen += value;
+    }
+    const url = listening[1];
+    // Keep draining stderr so the simulator never blocks on a full pipe.
+    (async () => {
+      while (!(await reader.read()).done) { /* discard */ }
+    })();
+    return new Simulator(url, child);
+  }
+
+  get apiBase(): string {
+    return `${this.url}/v1`;
+  }
+
+  async admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const res = await fetch(`${this.url}/admin/${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`sim admin ${path}: ${res.status} ${await res.text()}`);
+    return await res.json();
+  }
+
+  async stop() {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await this.child.status;
+  }
+}
+
 /** The functions behind the local gateway on a free port, over a fresh database. */
 export class Stack {
   #users = 0;
 
-  private constructor(readonly url: string, readonly db: TestDatabase, private readonly gateway: Script) {}
+  private constructor(
+    public url: string,
+    readonly db: TestDatabase,
+    private gateway: Script,
+    private readonly env: Record<string, string>,
+  ) {}
 
   /** `env` overrides the functions' environment. */
   static async spawn(env: Record<string, string> = {}): Promise<Stack> {
     const db = await TestDatabase.create();
-    const gateway = await spawnScript("gateway.ts", {
+    const fullEnv = {
       SUPABASE_URL: "http://127.0.0.1:54321",
       SUPABASE_DB_URL: db.url,
       SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
@@ -117,8 +175,17 @@ export class Stack {
       JWT_SECRET: LOCAL_JWT_SECRET,
       GATEWAY_PORT: "0",
       ...env,
-    });
-    return new Stack(`http://127.0.0.1:${gateway.ready.port}`, db, gateway);
+    };
+    const gateway = await spawnScript("gateway.ts", fullEnv);
+    return new Stack(`http://127.0.0.1:${gateway.ready.port}`, db, gateway, fullEnv);
+  }
+
+  /** Kills the gateway (as a crash would) and starts a new one on the same database. */
+  async restartGateway(env: Record<string, string> = {}): Promise<void> {
+    this.gateway.child.kill("SIGKILL");
+    await this.gateway.child.status;
+    this.gateway = await spawnScript("gateway.ts", { ...this.env, ...env });
+    this.url = `http://127.0.0.1:${this.gateway.ready.port}`;
   }
 
   get sql(): postgres.Sql {
@@ -158,6 +225,17 @@ export class Stack {
 
   count(table: "image_generations" | "job_queue"): Promise<number> {
     return this.db.count(table);
+  }
+
+  /** POST /functions/v1/process-generation as the backend (service_role key). */
+  async processGeneration(generationId: string, token: string | null = LOCAL_SERVICE_ROLE_KEY) {
+    const res = await this.call("process-generation", {
+      method: "POST",
+      token: token ?? undefined,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ generation_id: generationId }),
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
   }
 
   async close() {

@@ -1,5 +1,7 @@
 //! Endpoint logic, generic over the ports so it runs natively in tests and in wasm in production.
 
+pub mod models;
+pub mod process_generation;
 pub mod start_generation;
 
 use crate::auth::{bearer_token, AuthError, Claims, JwtVerifier};
@@ -54,4 +56,40 @@ pub fn gateway_check(
     verify_token(&head, verifier, now_ms)
         .map(drop)
         .map_err(|e| e.message)
+}
+
+/// Backend-only functions accept the service_role JWT (legacy key) or one of the secret API keys
+/// (`sb_secret_…`, not JWTs), in `Authorization: Bearer` or in `apikey`. User and anon tokens get 403.
+pub(crate) fn verify_service(
+    head: &RequestHead,
+    ctx: &crate::config::AppContext,
+    now_ms: f64,
+) -> Result<(), ApiError> {
+    let presented = bearer_token(head.header("authorization"))
+        .ok()
+        .or_else(|| head.header("apikey").map(str::trim));
+    let Some(key) = presented.filter(|k| !k.is_empty()) else {
+        return Err(auth_error(AuthError::MissingToken));
+    };
+    if ctx
+        .config
+        .secret_keys
+        .iter()
+        .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
+    {
+        return Ok(());
+    }
+    let claims = verifier_check(&ctx.verifier, key, now_ms)?;
+    claims.require_service_role().map_err(auth_error)
+}
+
+fn verifier_check(verifier: &JwtVerifier, token: &str, now_ms: f64) -> Result<Claims, ApiError> {
+    verifier
+        .verify(token, (now_ms / 1000.0).floor() as i64)
+        .map_err(auth_error)
+}
+
+/// Compares secrets without leaking, through timing, how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

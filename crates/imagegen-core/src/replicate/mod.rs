@@ -5,6 +5,8 @@
 //!
 //! Source of the wire facts: `shared/REPLICATE.md` (Replicate's OpenAPI spec, docs and official clients).
 
+pub mod client;
+pub mod outcome;
 mod prediction;
 mod problem;
 pub mod schema;

@@ -2,6 +2,7 @@
 //! returns `Result`, so once a request is parsed no code re-checks it ("parse, don't validate").
 
 use crate::error::ApiError;
+use crate::replicate::schema::OutputFormat as FileFormat;
 
 /// Longest prompt accepted, in characters (Unicode scalar values, not bytes).
 pub const MAX_PROMPT_CHARS: usize = 2000;
@@ -212,38 +213,68 @@ impl Seed {
     }
 }
 
-/// An output format, normalised (`jpeg` → `jpg`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputFormat(&'static str);
+/// An output format the model can make (`jpeg` is read as `jpg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputFormat(FileFormat);
 
 impl OutputFormat {
+    /// `accepted` are the model's formats; `model` is its name, for the message.
+    pub fn parse(raw: &str, accepted: &[FileFormat], model: &str) -> Result<Self, ApiError> {
+        match FileFormat::parse(&raw.trim().to_ascii_lowercase()) {
+            Some(f) if accepted.contains(&f) => Ok(Self(f)),
+            _ => {
+                let names: Vec<&str> = accepted.iter().map(|f| f.extension()).collect();
+                let supports = match names.as_slice() {
+                    [only] => format!("{model} always makes {only}"),
+                    _ => format!("{model} supports output_format {}", names.join(", ")),
+                };
+                Err(ApiError::invalid(
+                    "output_format",
+                    "unsupported_output_format",
+                    format!("{supports}, not {:?}", raw.trim()),
+                ))
+            }
+        }
+    }
+
+    pub fn get(self) -> FileFormat {
+        self.0
+    }
+
+    /// Our spelling (`webp`, `jpg`, `png`, `svg`), as stored in `params`.
+    pub fn as_str(self) -> &'static str {
+        self.0.extension()
+    }
+}
+
+/// A style the model offers, in the model's spelling (matched without regard to case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style(&'static str);
+
+impl Style {
+    /// `accepted` are the model's styles; `model` is its name, for the message.
     pub fn parse(
         raw: &str,
         accepted: &'static [&'static str],
         model: &str,
     ) -> Result<Self, ApiError> {
-        let lower = raw.trim().to_ascii_lowercase();
-        let normalised = if lower == "jpeg" {
-            "jpg"
-        } else {
-            lower.as_str()
-        };
-        match accepted.iter().find(|f| **f == normalised) {
-            Some(f) => Ok(Self(f)),
-            None if accepted.is_empty() => Err(ApiError::invalid(
-                "output_format",
-                "unsupported_output_format",
-                format!("{model} does not let you choose an output format"),
-            )),
-            None => Err(ApiError::invalid(
-                "output_format",
-                "unsupported_output_format",
-                format!("{model} supports output_format {}", accepted.join(", ")),
-            )),
+        let raw = raw.trim();
+        if let Some(s) = accepted.iter().find(|s| s.eq_ignore_ascii_case(raw)) {
+            return Ok(Self(s));
         }
+        let supports = if accepted.is_empty() {
+            format!("{model} has no styles")
+        } else {
+            format!("{model} supports style {}", accepted.join(", "))
+        };
+        Err(ApiError::invalid(
+            "style",
+            "unsupported_style",
+            format!("{supports}, not {raw:?}"),
+        ))
     }
 
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         self.0
     }
 }
@@ -364,16 +395,33 @@ mod tests {
 
     #[test]
     fn output_format_normalised() {
-        let f = &["webp", "jpg", "png"];
+        let f = &[FileFormat::Webp, FileFormat::Jpg, FileFormat::Png];
         assert_eq!(OutputFormat::parse("JPEG", f, "m").unwrap().as_str(), "jpg");
+        let e = OutputFormat::parse("gif", f, "M").unwrap_err();
+        assert_eq!(e.code, "unsupported_output_format");
         assert_eq!(
-            OutputFormat::parse("gif", f, "m").unwrap_err().code,
-            "unsupported_output_format"
+            e.message,
+            "M supports output_format webp, jpg, png, not \"gif\""
         );
-        assert!(OutputFormat::parse("png", &[], "m")
-            .unwrap_err()
-            .message
-            .contains("does not let you"));
+        let e = OutputFormat::parse("webp", &[FileFormat::Png], "SDXL").unwrap_err();
+        assert_eq!(e.message, "SDXL always makes png, not \"webp\"");
+        assert!(OutputFormat::parse("png", &[FileFormat::Png], "SDXL").is_ok());
+    }
+
+    #[test]
+    fn style_takes_the_models_spelling() {
+        let styles = &["Auto", "Realistic"];
+        assert_eq!(
+            Style::parse(" realistic ", styles, "m").unwrap().as_str(),
+            "Realistic"
+        );
+        let e = Style::parse("oil", styles, "M").unwrap_err();
+        assert_eq!((e.field, e.code), (Some("style"), "unsupported_style"));
+        assert_eq!(e.message, "M supports style Auto, Realistic, not \"oil\"");
+        assert_eq!(
+            Style::parse("any", &[], "FLUX").unwrap_err().message,
+            "FLUX has no styles, not \"any\""
+        );
     }
 
     #[test]

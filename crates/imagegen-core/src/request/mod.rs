@@ -3,12 +3,16 @@
 //! `strength`, `seed`, `num_outputs`, `output_format`, `style`). Unknown keys are ignored so existing clients
 //! that send extra fields keep working; every known key is type- and range-checked against the chosen model.
 
+mod body;
+mod capabilities;
 mod fields;
 
 pub use fields::*;
 
 use crate::catalog::{self, Model};
 use crate::error::ApiError;
+use crate::replicate::ModelSchema;
+use body::{integer, non_blank, number, string};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -17,7 +21,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Side used when the client sends no `width`/`height` (the seed's clients send 1024).
 pub const DEFAULT_SIDE: u32 = 1024;
 
-/// A fully validated generation request.
+/// A fully validated generation request: everything in it is something its model can do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerationRequest {
     pub prompt: Prompt,
@@ -31,7 +35,7 @@ pub struct GenerationRequest {
     pub seed: Option<Seed>,
     pub num_outputs: u8,
     pub output_format: Option<OutputFormat>,
-    pub style: Option<String>,
+    pub style: Option<Style>,
 }
 
 impl GenerationRequest {
@@ -69,21 +73,11 @@ impl GenerationRequest {
             }
         };
         let model_id = string(map, "model_id")?.unwrap_or(catalog::DEFAULT_MODEL_ID);
-        let model = catalog::find(model_id).ok_or_else(|| {
-            let known: Vec<&str> = catalog::MODELS.iter().map(|m| m.id).collect();
-            ApiError::invalid(
-                "model_id",
-                "unknown_model",
-                format!(
-                    "model_id {model_id:?} is not supported; supported models: {}",
-                    known.join(", ")
-                ),
-            )
-        })?;
+        let model = catalog::find(model_id).ok_or_else(|| capabilities::unknown_model(model_id))?;
 
         let side = |field| -> Result<Side, ApiError> {
             let raw = integer(map, field)?.unwrap_or(i64::from(DEFAULT_SIDE));
-            Side::parse(field, raw, model.side_bounds, model.name)
+            Side::parse(field, raw, model.side_bounds(), model.name)
         };
         let (width, height) = (side("width")?, side("height")?);
 
@@ -92,15 +86,9 @@ impl GenerationRequest {
             .transpose()?;
         if let Some(ratio) = &aspect_ratio {
             if !model.accepts_aspect_ratio(ratio.as_str()) {
-                return Err(ApiError::invalid(
-                    "aspect_ratio",
-                    "unsupported_aspect_ratio",
-                    format!(
-                        "{} does not support aspect_ratio {}; it supports {}",
-                        model.name,
-                        ratio.as_str(),
-                        ratio_list(model)
-                    ),
+                return Err(capabilities::unsupported_aspect_ratio(
+                    model,
+                    ratio.as_str(),
                 ));
             }
         }
@@ -109,98 +97,41 @@ impl GenerationRequest {
             .map(NegativePrompt::parse)
             .transpose()?
             .flatten();
-        if negative_prompt.is_some() && !model.negative_prompt {
-            return Err(ApiError::invalid(
-                "negative_prompt",
-                "unsupported_negative_prompt",
-                format!("{} does not take a negative_prompt", model.name),
-            ));
+        if negative_prompt.is_some() && !model.takes_negative_prompt() {
+            return Err(capabilities::unsupported_negative_prompt(model));
         }
 
-        let image_url = string(map, "image_url")?
-            .filter(|s| !s.trim().is_empty())
+        let image_url = non_blank(map, "image_url")?
             .map(ImageUrl::parse)
             .transpose()?;
         let strength = number(map, "strength")?.map(Strength::parse).transpose()?;
         match (&image_url, model.image_input) {
-            (Some(_), None) => {
-                return Err(ApiError::invalid(
-                    "image_url",
-                    "unsupported_img2img",
-                    format!(
-                        "{} does not support image-to-image (image_url); {}",
-                        model.name,
-                        img2img_models()
-                    ),
-                ))
-            }
-            (None, _) if strength.is_some() => {
-                return Err(ApiError::invalid(
-                    "strength",
-                    "strength_without_image",
-                    "strength applies only with image_url",
-                ))
-            }
-            (Some(_), Some(input)) if strength.is_some() && input.strength_field.is_none() => {
-                return Err(ApiError::invalid(
-                    "strength",
-                    "unsupported_strength",
-                    format!(
-                        "{} uses image_url as a reference and takes no strength",
-                        model.name
-                    ),
-                ))
+            (Some(_), None) => return Err(capabilities::unsupported_img2img(model)),
+            (None, _) if strength.is_some() => return Err(capabilities::strength_without_image()),
+            (Some(_), Some(input)) if strength.is_some() && input.strength.is_none() => {
+                return Err(capabilities::unsupported_strength(model))
             }
             _ => {}
         }
 
         let seed = integer(map, "seed")?.map(Seed::parse).transpose()?;
+        if seed.is_some() && !model.takes_seed() {
+            return Err(capabilities::unsupported_seed(model));
+        }
 
         let num_outputs = match integer(map, "num_outputs")? {
             None => 1,
-            Some(n) if n >= 1 && n <= i64::from(model.max_outputs) => n as u8,
-            Some(n) => {
-                return Err(ApiError::invalid(
-                    "num_outputs",
-                    "unsupported_num_outputs",
-                    format!(
-                        "{} can make 1 to {} images per request, not {n}",
-                        model.name, model.max_outputs
-                    ),
-                ))
-            }
+            Some(n) if n >= 1 && n <= i64::from(model.max_outputs()) => n as u8,
+            Some(n) => return Err(capabilities::unsupported_num_outputs(model, n)),
         };
 
-        let output_format = string(map, "output_format")?
-            .filter(|s| !s.trim().is_empty())
-            .map(|f| OutputFormat::parse(f, model.output_formats, model.name))
+        let output_format = non_blank(map, "output_format")?
+            .map(|f| OutputFormat::parse(f, &model.output_formats(), model.name))
             .transpose()?;
 
-        let style = match string(map, "style")?
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            None => None,
-            Some(s) if model.styles.contains(&s) => Some(s.to_owned()),
-            Some(s) if model.styles.is_empty() => {
-                return Err(ApiError::invalid(
-                    "style",
-                    "unsupported_style",
-                    format!("{} does not take a style (got {s:?})", model.name),
-                ))
-            }
-            Some(s) => {
-                return Err(ApiError::invalid(
-                    "style",
-                    "unsupported_style",
-                    format!(
-                        "{} supports style {}, not {s:?}",
-                        model.name,
-                        model.styles.join(", ")
-                    ),
-                ))
-            }
-        };
+        let style = non_blank(map, "style")?
+            .map(|s| Style::parse(s, model.styles(), model.name))
+            .transpose()?;
 
         Ok(Self {
             prompt,
@@ -216,6 +147,17 @@ impl GenerationRequest {
             output_format,
             style,
         })
+    }
+
+    /// The Replicate model (schema, how it is called, what it returns) this request runs on.
+    pub fn replicate_model(&self) -> &'static ModelSchema {
+        self.model.schema()
+    }
+
+    /// The exact `input` of the Replicate prediction for this request (rules in `catalog`'s `sizing`
+    /// and `input` modules); it always passes `replicate::validate_input` for [`Self::replicate_model`].
+    pub fn replicate_input(&self) -> Value {
+        catalog::replicate_input(self)
     }
 
     /// The `params` stored on the generation row: everything but prompt and model, absent fields omitted.
@@ -245,9 +187,9 @@ impl GenerationRequest {
         put("seed", self.seed.map(|s| s.get().into()));
         put(
             "output_format",
-            self.output_format.as_ref().map(|f| f.as_str().into()),
+            self.output_format.map(|f| f.as_str().into()),
         );
-        put("style", self.style.as_deref().map(Into::into));
+        put("style", self.style.map(|s| s.as_str().into()));
         Value::Object(p)
     }
 
@@ -271,64 +213,6 @@ pub fn body_too_large() -> ApiError {
         "body_too_large",
         format!("request body is larger than {} KiB", MAX_BODY_BYTES / 1024),
     )
-}
-
-fn ratio_list(model: &Model) -> String {
-    match model.sizing {
-        catalog::Sizing::AspectRatios(list) => list.join(", "),
-        _ => "any ratio".into(),
-    }
-}
-
-fn img2img_models() -> String {
-    let ids: Vec<&str> = catalog::MODELS
-        .iter()
-        .filter(|m| m.image_input.is_some())
-        .map(|m| m.id)
-        .collect();
-    format!("models that do: {}", ids.join(", "))
-}
-
-fn type_error(field: &'static str, expected: &str) -> ApiError {
-    ApiError::invalid(field, "invalid_type", format!("{field} must be {expected}"))
-}
-
-/// A string field; `null` counts as absent.
-fn string<'a>(
-    map: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<&'a str>, ApiError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(type_error(field, "a string")),
-    }
-}
-
-/// A number field; `null` counts as absent.
-fn number(map: &Map<String, Value>, field: &'static str) -> Result<Option<f64>, ApiError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| type_error(field, "a number")),
-        Some(_) => Err(type_error(field, "a number")),
-    }
-}
-
-/// An integer field (`1024` or `1024.0`); `null` counts as absent.
-fn integer(map: &Map<String, Value>, field: &'static str) -> Result<Option<i64>, ApiError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Ok(Some(i)),
-            // `as` saturates, so a huge whole number becomes an out-of-range value, not a type error.
-            (None, Some(f)) if f.fract() == 0.0 => Ok(Some(f as i64)),
-            _ => Err(type_error(field, "an integer")),
-        },
-        Some(_) => Err(type_error(field, "an integer")),
-    }
 }
 
 #[cfg(test)]

@@ -163,6 +163,21 @@ fn each_field_error_names_its_field() {
             "style",
             "unsupported_style",
         ),
+        (
+            r#"{"prompt":"x","model_id":"google/imagen-4","seed":1}"#,
+            "seed",
+            "unsupported_seed",
+        ),
+        (
+            r#"{"prompt":"x","model_id":"stability-ai/sdxl","output_format":"webp"}"#,
+            "output_format",
+            "unsupported_output_format",
+        ),
+        (
+            r#"{"prompt":"x","model_id":"black-forest-labs/flux-1.1-pro","aspect_ratio":"100:1"}"#,
+            "aspect_ratio",
+            "unsupported_aspect_ratio",
+        ),
     ];
     for (body, field, code) in cases {
         let e = err(body);
@@ -209,4 +224,43 @@ fn fingerprint_tracks_content_not_formatting() {
     assert_eq!(a.fingerprint(), b.fingerprint());
     assert_ne!(a.fingerprint(), c.fingerprint());
     assert_eq!(a.fingerprint().len(), 64);
+}
+
+#[test]
+fn style_and_format_are_stored_in_one_spelling() {
+    let a =
+        parse(r#"{"prompt":"x","model_id":"ideogram-ai/ideogram-v3-turbo","style":" realistic "}"#)
+            .unwrap();
+    let b =
+        parse(r#"{"prompt":"x","model_id":"ideogram-ai/ideogram-v3-turbo","style":"Realistic"}"#)
+            .unwrap();
+    assert_eq!(a.params()["style"], "Realistic");
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    let f = parse(r#"{"prompt":"x","output_format":"JPEG"}"#).unwrap();
+    assert_eq!(f.params()["output_format"], "jpg");
+    // The one format a model always makes is accepted and stored.
+    let svg =
+        parse(r#"{"prompt":"x","model_id":"recraft-ai/recraft-v3-svg","output_format":"svg"}"#)
+            .unwrap();
+    assert_eq!(svg.params()["output_format"], "svg");
+}
+
+#[test]
+fn the_replicate_model_says_how_to_call_it() {
+    use crate::replicate::schema::{Access, SDXL_VERSION};
+    let r = parse(r#"{"prompt":"x","model_id":"stability-ai/sdxl"}"#).unwrap();
+    assert_eq!(
+        r.replicate_model().access,
+        Access::Community {
+            version: SDXL_VERSION,
+            older: &["7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"]
+        }
+    );
+    let r = parse(r#"{"prompt":"x"}"#).unwrap();
+    assert!(r.replicate_model().is_official());
+    assert_eq!(
+        r.replicate_input(),
+        serde_json::json!({"prompt":"x","aspect_ratio":"1:1","megapixels":"1","num_outputs":1,
+            "disable_safety_checker":false})
+    );
 }

@@ -1,0 +1,279 @@
+//! The model catalog: which Replicate models the product offers and what each can do. One source of truth
+//! for start-generation's validation, the worker's Replicate input (`GenerationRequest::replicate_input`)
+//! and the model list served to clients ([`listing_json`]).
+//!
+//! Everything Replicate publishes about a model (its aspect ratios, `output_format` enum, `num_outputs`
+//! range, width/height bounds, which inputs exist, how it is called, what it returns) is read from
+//! [`crate::replicate::schema`], the table the simulator validates against. This module keeps only product
+//! decisions: display name, speed class, sizing strategy, which input is the img2img source and its
+//! strength, which enum carries `style`, and the safety values we pin.
+
+mod input;
+mod listing;
+mod models;
+mod safety;
+mod sizing;
+
+pub(crate) use input::replicate_input;
+pub use listing::listing_json;
+pub use models::MODELS;
+pub use sizing::{Sizing, SHAPE_HINT_SIDES};
+
+use crate::replicate::schema::{self, Kind, ModelSchema, OutputFormat};
+
+/// The model used when a request names none: the cheapest fast model, as in the seed's clients.
+pub const DEFAULT_MODEL_ID: &str = "black-forest-labs/flux-schnell";
+
+/// How long a model usually takes; for timeouts and for clients choosing a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speed {
+    /// Usually under 5 s.
+    Fast,
+    /// Usually 5–30 s.
+    Standard,
+    /// Usually 30–60 s.
+    Slow,
+}
+
+impl Speed {
+    /// The name used in the client listing.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fast => "fast",
+            Self::Standard => "standard",
+            Self::Slow => "slow",
+        }
+    }
+}
+
+/// The image-to-image source input of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageInput {
+    /// Replicate input that takes the request's `image_url`: a URI (`image`, `image_prompt`,
+    /// `input_image`) or an array of URIs (`image_input`); the schema says which.
+    pub field: &'static str,
+    /// The input that takes the request's `strength`, if the model has one.
+    pub strength: Option<StrengthInput>,
+}
+
+/// Where the request's `strength` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrengthInput {
+    /// Replicate input name (`prompt_strength`, `strength`, `image_prompt_strength`).
+    pub field: &'static str,
+    pub scale: StrengthScale,
+}
+
+/// Our `strength` means "how far the result departs from the source image" (0 keeps it, 1 ignores it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrengthScale {
+    /// The model's input means the same (`prompt_strength`, `strength`: 1 = the image is fully noised).
+    Same,
+    /// The model's input weighs the image instead (FLUX Ultra's `image_prompt_strength`: "blend between
+    /// the prompt and the image prompt", 1 = image only), so it receives `1 - strength`.
+    Inverted,
+}
+
+/// What kind of file a model makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// A raster image (webp, jpg or png).
+    Image,
+    /// An SVG vector image.
+    Svg,
+}
+
+impl OutputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Svg => "svg",
+        }
+    }
+}
+
+/// One model and the product decisions about it; its capabilities come from its Replicate schema.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Model {
+    /// Replicate `owner/name`, as clients send it in `model_id`.
+    pub id: &'static str,
+    /// Human name for messages and the model list.
+    pub name: &'static str,
+    /// Typical latency class.
+    pub speed: Speed,
+    /// How the request's width/height/aspect_ratio become the model's size inputs.
+    pub sizing: Sizing,
+    /// Image-to-image support.
+    pub image_input: Option<ImageInput>,
+    /// The schema enum that carries the request's `style` (`style` on Recraft, `style_type` on Ideogram).
+    pub style_field: Option<&'static str>,
+}
+
+/// Finds a model by its `owner/name` id (exact, case-sensitive, as Replicate ids are).
+pub fn find(id: &str) -> Option<&'static Model> {
+    MODELS.iter().find(|m| m.id == id)
+}
+
+/// Ids of the models that take an `image_url`, for messages pointing elsewhere.
+pub fn img2img_model_ids() -> Vec<&'static str> {
+    MODELS
+        .iter()
+        .filter(|m| m.image_input.is_some())
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Ids of the models that take a `negative_prompt`.
+pub fn negative_prompt_model_ids() -> Vec<&'static str> {
+    MODELS
+        .iter()
+        .filter(|m| m.takes_negative_prompt())
+        .map(|m| m.id)
+        .collect()
+}
+
+impl Model {
+    /// The model's Replicate input schema (how it is called, what it takes and returns).
+    pub fn schema(&self) -> &'static ModelSchema {
+        schema::find_model(self.id)
+            .unwrap_or_else(|| panic!("catalog model {} has no Replicate schema", self.id))
+    }
+
+    /// The options of an enum input, or none when the model has no such input.
+    fn options(&self, field: &str) -> &'static [&'static str] {
+        match self.schema().field(field).map(|f| f.kind) {
+            Some(Kind::Enum(options)) => options,
+            _ => &[],
+        }
+    }
+
+    /// Inclusive bounds accepted for the request's `width` and `height`.
+    pub fn side_bounds(&self) -> (u32, u32) {
+        sizing::side_bounds(self)
+    }
+
+    /// Named aspect ratios a client may ask for (`W:H`), in the schema's order; empty for models sized
+    /// in pixels only, which take any ratio within [`Model::ratio_range`].
+    pub fn aspect_ratios(&self) -> Vec<&'static str> {
+        match self.sizing {
+            Sizing::Pixels { .. } => Vec::new(),
+            _ => self
+                .options("aspect_ratio")
+                .iter()
+                .copied()
+                .filter(|r| sizing::parse_shape(r).is_some())
+                .collect(),
+        }
+    }
+
+    /// Whether any `W:H` within [`Model::ratio_range`] is accepted (free width/height), not only the named
+    /// ones.
+    pub fn takes_any_ratio(&self) -> bool {
+        matches!(
+            self.sizing,
+            Sizing::CustomAspectRatio { .. } | Sizing::CustomSize { .. } | Sizing::Pixels { .. }
+        )
+    }
+
+    /// The narrowest and widest width/height ratio the side bounds allow.
+    pub fn ratio_range(&self) -> (f64, f64) {
+        let (min, max) = self.side_bounds();
+        (
+            f64::from(min) / f64::from(max),
+            f64::from(max) / f64::from(min),
+        )
+    }
+
+    /// Whether the client may ask for `ratio` (`W:H`, already well formed).
+    pub fn accepts_aspect_ratio(&self, ratio: &str) -> bool {
+        if self.aspect_ratios().contains(&ratio) {
+            return true;
+        }
+        let (lo, hi) = self.ratio_range();
+        self.takes_any_ratio() && sizing::parse_shape(ratio).is_some_and(|r| r >= lo && r <= hi)
+    }
+
+    /// The fixed `WxH` sizes of a fixed-size model (Recraft); empty otherwise.
+    pub fn fixed_sizes(&self) -> &'static [&'static str] {
+        match self.sizing {
+            Sizing::FixedSize => self.options("size"),
+            _ => &[],
+        }
+    }
+
+    /// The multiple free width/height are rounded to, for models that take pixels.
+    pub fn size_multiple(&self) -> Option<u32> {
+        match self.sizing {
+            Sizing::CustomAspectRatio { multiple }
+            | Sizing::CustomSize { multiple }
+            | Sizing::Pixels { multiple, .. } => Some(multiple),
+            Sizing::AspectRatio | Sizing::FixedSize => None,
+        }
+    }
+
+    /// Formats a client may ask for: the schema's `output_format` enum, or the one format the model always
+    /// makes (asking for it is accepted and sends nothing).
+    pub fn output_formats(&self) -> Vec<OutputFormat> {
+        match self.options("output_format") {
+            [] => vec![self.schema().default_format],
+            options => options
+                .iter()
+                .filter_map(|o| OutputFormat::parse(o))
+                .collect(),
+        }
+    }
+
+    /// The format made when the client does not choose.
+    pub fn default_output_format(&self) -> OutputFormat {
+        self.schema().output_format(&serde_json::json!({}))
+    }
+
+    /// The model's own spelling of `format` in its `output_format` enum (e.g. `jpg`), if it has the input.
+    pub fn output_format_value(&self, format: OutputFormat) -> Option<&'static str> {
+        self.options("output_format")
+            .iter()
+            .copied()
+            .find(|o| OutputFormat::parse(o) == Some(format))
+    }
+
+    /// Largest `num_outputs` (1 when the model has no such input).
+    pub fn max_outputs(&self) -> u8 {
+        match self.schema().field("num_outputs").map(|f| f.kind) {
+            Some(Kind::Int { max: Some(max), .. }) => u8::try_from(max).unwrap_or(u8::MAX),
+            _ => 1,
+        }
+    }
+
+    /// Whether the model takes a `negative_prompt`.
+    pub fn takes_negative_prompt(&self) -> bool {
+        self.schema().field("negative_prompt").is_some()
+    }
+
+    /// Whether the model takes a `seed` (Imagen, Recraft, Nano Banana and Seedream 4 do not).
+    pub fn takes_seed(&self) -> bool {
+        self.schema().field("seed").is_some()
+    }
+
+    /// Accepted `style` values, in the model's spelling; empty when it has no styles.
+    pub fn styles(&self) -> &'static [&'static str] {
+        self.style_field.map_or(&[], |f| self.options(f))
+    }
+
+    /// Whether img2img without an explicit ratio keeps the source image's shape (`match_input_image`).
+    pub fn matches_input_image(&self) -> bool {
+        self.options("aspect_ratio")
+            .contains(&sizing::MATCH_INPUT_IMAGE)
+    }
+
+    /// What kind of file the model makes.
+    pub fn output_kind(&self) -> OutputKind {
+        if self.schema().default_format == OutputFormat::Svg {
+            OutputKind::Svg
+        } else {
+            OutputKind::Image
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

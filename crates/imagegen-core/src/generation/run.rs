@@ -1,0 +1,237 @@
+//! One attempt at a generation's prediction: resume the recorded prediction, or find the one an uncertain
+//! create may have made, or create one and record its id at once; then poll it to the end or the deadline.
+//! A retried attempt never creates a second prediction while an earlier one can still deliver.
+
+use crate::db::generation::{self as db, RecordOutcome, StoredGeneration};
+use crate::ports::{HttpClient, Platform, Rpc, Timer};
+use crate::replicate::client::{CreateOptions, Replicate, ReplicateError};
+use crate::replicate::outcome::{classify, PredictionOutcome};
+use crate::replicate::{ModelSchema, Prediction};
+use crate::request::GenerationRequest;
+use serde_json::Value;
+
+/// When this attempt must hand back control, and when the generation is given up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deadlines {
+    /// Return by then (the function's wall-clock budget); a prediction still running is resumed later.
+    pub budget_ms: f64,
+    /// After this the prediction is canceled and the generation fails (also sent as `Cancel-After`).
+    pub give_up_ms: f64,
+}
+
+/// A finished prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictionDone {
+    pub prediction_id: String,
+    /// Output file URIs (`https:` or `data:`), at least one.
+    pub outputs: Vec<String>,
+    /// Whether an existing prediction was picked up rather than created by this attempt.
+    pub resumed: bool,
+    pub prediction: Prediction,
+}
+
+/// Why the attempt did not produce outputs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// Try again later; `retry_in_secs` when Replicate said when.
+    #[error("{message}")]
+    Retry {
+        message: String,
+        retry_in_secs: Option<u64>,
+    },
+    /// Final; the message is for the user and goes on the generation row.
+    #[error("{message}")]
+    Fail { code: &'static str, message: String },
+}
+
+impl From<ReplicateError> for RunError {
+    fn from(e: ReplicateError) -> Self {
+        match e {
+            ReplicateError::Throttled { retry_after_secs } => RunError::Retry {
+                message: format!(
+                    "Replicate is busy (rate limited); retrying in {retry_after_secs} s"
+                ),
+                retry_in_secs: Some(retry_after_secs),
+            },
+            ReplicateError::Transient(m) | ReplicateError::CreateUncertain(m) => RunError::Retry {
+                message: m,
+                retry_in_secs: None,
+            },
+            ReplicateError::Permanent { code, message } => RunError::Fail { code, message },
+        }
+    }
+}
+
+fn db_retry(e: crate::ports::RpcError) -> RunError {
+    RunError::Retry {
+        message: format!("database: {e}"),
+        retry_in_secs: None,
+    }
+}
+
+/// Runs one attempt. `search_first`: an earlier attempt may have sent a create whose answer was lost
+/// (the worker passes `attempt > 1`), so look for that prediction before creating one.
+pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
+    rpc: &R,
+    replicate: &Replicate<'_, H, T, P>,
+    generation: &StoredGeneration,
+    search_first: bool,
+    deadlines: Deadlines,
+) -> Result<PredictionDone, RunError> {
+    let (model, input) = replicate_request(generation)?;
+    let now = replicate.platform.now_ms();
+    let until = deadlines.budget_ms.min(deadlines.give_up_ms);
+
+    let (prediction, resumed) = match &generation.replicate_prediction_id {
+        Some(id) => match replicate.get(id, until).await {
+            Ok(p) => (p, true),
+            Err(ReplicateError::Permanent {
+                code: "replicate_not_found",
+                ..
+            }) => {
+                // The recorded prediction is gone; only a new one can deliver.
+                db::clear_prediction(rpc, generation.id, id)
+                    .await
+                    .map_err(db_retry)?;
+                return Err(RunError::Retry {
+                    message: format!("prediction {id} no longer exists"),
+                    retry_in_secs: Some(0),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            let found = if search_first {
+                replicate.find_recent(model, &input, until).await?
+            } else {
+                None
+            };
+            match found {
+                Some(p) => {
+                    record(rpc, replicate, generation, &p).await?;
+                    (p, true)
+                }
+                None => {
+                    let options = CreateOptions {
+                        // Leave time after the held request to record the id and answer.
+                        wait_secs: ((until - now) / 1000.0 - 10.0).clamp(1.0, 60.0) as u8,
+                        cancel_after_secs: Some(
+                            ((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64
+                        ),
+                    };
+                    let p = replicate.create(model, &input, options, until).await?;
+                    record(rpc, replicate, generation, &p).await?;
+                    (p, false)
+                }
+            }
+        }
+    };
+
+    let prediction = replicate.wait_until_done(prediction, until).await?;
+    match classify(&prediction) {
+        Some(PredictionOutcome::Succeeded { outputs }) => Ok(PredictionDone {
+            prediction_id: prediction.id.clone(),
+            outputs,
+            resumed,
+            prediction,
+        }),
+        Some(PredictionOutcome::Retry { message }) => {
+            db::clear_prediction(rpc, generation.id, &prediction.id)
+                .await
+                .map_err(db_retry)?;
+            Err(RunError::Retry {
+                message,
+                retry_in_secs: None,
+            })
+        }
+        Some(PredictionOutcome::Fail { code, message }) => Err(RunError::Fail { code, message }),
+        None if replicate.platform.now_ms() >= deadlines.give_up_ms => {
+            // Best effort: an unfinished prediction past its deadline keeps billing until stopped.
+            let _ = replicate.cancel(&prediction.id).await;
+            Err(RunError::Fail {
+                code: "prediction_timed_out",
+                message: "The model did not finish in time; the generation was canceled.".into(),
+            })
+        }
+        None => Err(RunError::Retry {
+            message: format!(
+                "prediction {} is still {}; it will be resumed",
+                prediction.id,
+                prediction.status.as_str()
+            ),
+            retry_in_secs: Some(1),
+        }),
+    }
+}
+
+/// The model and exact input for a stored generation: its prompt, model and params re-parsed by the same
+/// rules as start-generation, then mapped to the model's schema.
+fn replicate_request(
+    generation: &StoredGeneration,
+) -> Result<(&'static ModelSchema, Value), RunError> {
+    let mut body = match &generation.params {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    body.insert("prompt".into(), generation.prompt.clone().into());
+    body.insert("model_id".into(), generation.model_id.clone().into());
+    let request =
+        GenerationRequest::parse(Value::Object(body).to_string().as_bytes()).map_err(|e| {
+            RunError::Fail {
+                code: "unsupported_settings",
+                message: format!(
+                    "This generation's settings are no longer supported: {}",
+                    e.message
+                ),
+            }
+        })?;
+    let model = request.replicate_model();
+    let mut input = request.replicate_input();
+    with_generation_seed(model, &mut input, generation.id);
+    Ok((model, input))
+}
+
+/// Without a client seed, models that take one get a seed derived from the generation id: results become
+/// reproducible, and the input identifies this generation, so a lost create can be found by its input.
+fn with_generation_seed(model: &ModelSchema, input: &mut Value, generation: uuid::Uuid) {
+    if let (Some(map), Some(_)) = (input.as_object_mut(), model.field("seed")) {
+        if !map.contains_key("seed") {
+            let b = generation.as_bytes();
+            let seed = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) & 0x7fff_ffff;
+            map.insert("seed".into(), seed.into());
+        }
+    }
+}
+
+async fn record<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
+    rpc: &R,
+    replicate: &Replicate<'_, H, T, P>,
+    generation: &StoredGeneration,
+    prediction: &Prediction,
+) -> Result<(), RunError> {
+    match db::record_prediction(rpc, generation.id, &prediction.id)
+        .await
+        .map_err(db_retry)?
+    {
+        RecordOutcome::Recorded => Ok(()),
+        RecordOutcome::NotFound => Err(RunError::Fail {
+            code: "generation_not_found",
+            message: "The generation was deleted while it was running.".into(),
+        }),
+        RecordOutcome::Conflict {
+            replicate_prediction_id,
+        } => {
+            // Someone else runs this generation (e.g. process-generation called beside the worker): stop
+            // ours so only one prediction is paid for, and resume theirs.
+            let _ = replicate.cancel(&prediction.id).await;
+            Err(RunError::Retry {
+                message: format!("generation already runs prediction {replicate_prediction_id}; resuming that one"),
+                retry_in_secs: Some(0),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;
