@@ -3,7 +3,9 @@
 // and checks the bearer token first when config.toml says `verify_jwt = true` (the default), as
 // Supabase's gateway does. Environment: the same variables Supabase injects (set by scripts/dev or
 // the test harness), GATEWAY_PORT (0 = any free port; the chosen one is printed).
+// Also serves /storage/v1/... (Supabase Storage's object API, from disk under STORAGE_ROOT): storage.ts.
 import { parse } from "smol-toml";
+import { storageFromEnv } from "./storage.ts";
 
 const supabaseDir = new URL("../../supabase/", import.meta.url);
 const functionsDir = new URL("functions/", supabaseDir);
@@ -11,6 +13,20 @@ type FunctionConfig = { verify_jwt?: boolean };
 const config = parse(await Deno.readTextFile(new URL("config.toml", supabaseDir))) as {
   functions?: Record<string, FunctionConfig>;
 };
+
+// Listen first: SUPABASE_URL must be this gateway's own address (functions call each other and Storage
+// through it) before the functions read their configuration; with GATEWAY_PORT=0 it is known only now.
+let ready: (value: void) => void;
+const loaded = new Promise<void>((resolve) => ready = resolve);
+const server = Deno.serve({
+  hostname: "127.0.0.1",
+  port: Number(Deno.env.get("GATEWAY_PORT") ?? 54321),
+  onListen: () => {},
+}, async (req) => {
+  await loaded;
+  return route(req);
+});
+Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${server.addr.port}`);
 
 type Handler = (req: Request) => Response | Promise<Response>;
 const functions = new Map<string, { fetch: Handler; verifyJwt: boolean }>();
@@ -27,7 +43,12 @@ const { app } = await import("../../supabase/functions/_shared/app.ts");
 
 const json = (status: number, body: unknown) => Response.json(body, { status });
 
+// Storage checks tokens itself (HS256 with JWT_SECRET; signing-key tokens through the functions' check).
+const storage = storageFromEnv({ jwtCheck: (authorization) => app.gatewayRejection(authorization) });
+
 async function route(req: Request): Promise<Response> {
+  const stored = await storage(req);
+  if (stored) return stored;
   const path = new URL(req.url).pathname;
   const match = path.match(/^\/functions\/v1\/([^/]+)/);
   const fn = match && functions.get(match[1]);
@@ -51,11 +72,12 @@ async function route(req: Request): Promise<Response> {
   }
 }
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: Number(Deno.env.get("GATEWAY_PORT") ?? 54321),
-  onListen: ({ port }) =>
-    console.log(
-      JSON.stringify({ gateway: "ready", listening: true, port, functions: [...functions.keys()] }),
-    ),
-}, route);
+ready!();
+console.log(
+  JSON.stringify({
+    gateway: "ready",
+    listening: true,
+    port: server.addr.port,
+    functions: [...functions.keys()],
+  }),
+);

@@ -84,3 +84,46 @@ begin
   end if;
 end
 $$;
+
+-- Supabase Storage's tables (supabase/storage-api migrations), reduced to the columns its REST API uses,
+-- so project migrations can `insert into storage.buckets ... on conflict do nothing` exactly as on
+-- Supabase, and scripts/local/storage.ts reads bucket settings and records objects where Storage does.
+create schema if not exists storage;
+grant usage on schema storage to anon, authenticated, service_role;
+
+create table if not exists storage.buckets (
+  id text primary key,
+  name text not null,
+  owner uuid,
+  owner_id text,
+  public boolean default false,
+  avif_autodetection boolean default false,
+  file_size_limit bigint,
+  allowed_mime_types text[],
+  created_at timestamptz default now(),
+  updated_at timestamptz default now()
+);
+create unique index if not exists bname on storage.buckets (name);
+
+create table if not exists storage.objects (
+  id uuid primary key default gen_random_uuid(),
+  bucket_id text references storage.buckets (id),
+  name text,
+  owner uuid,
+  owner_id text,
+  metadata jsonb,
+  user_metadata jsonb,
+  -- Which stored file holds the bytes: each upload writes a new one (as Storage's S3 keys carry it).
+  version text,
+  path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  last_accessed_at timestamptz default now()
+);
+create unique index if not exists bucketid_objname on storage.objects (bucket_id, name);
+
+-- As on Supabase: the API roles hold table grants and RLS decides; with no policies (this project adds
+-- none) only the service role (bypassrls) and the storage server itself see rows.
+alter table storage.buckets enable row level security;
+alter table storage.objects enable row level security;
+grant all on storage.buckets, storage.objects to anon, authenticated, service_role;

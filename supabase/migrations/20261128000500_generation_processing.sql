@@ -11,7 +11,14 @@ $$;
 
 -- Stores the Replicate prediction id as soon as it is known, so a retried job resumes that prediction
 -- instead of paying for a new one; the generation is then processing. A generation holds one prediction
--- at a time: recording a different id while one is held answers "conflict" with the held id.
+-- at a time: recording a different id while one is held answers "conflict" with the held id; an id held by
+-- another generation answers "taken".
+-- One prediction serves one generation: a retried job that finds a prediction by its input must not adopt
+-- another generation's (identical requests without a seed have identical inputs).
+create unique index image_generations_replicate_prediction_id
+  on public.image_generations (replicate_prediction_id)
+  where replicate_prediction_id is not null;
+
 create function public.record_prediction(p_generation_id uuid, p_prediction_id text) returns jsonb
 language plpgsql
 set search_path = ''
@@ -22,12 +29,16 @@ begin
   if p_prediction_id is null or p_prediction_id = '' then
     raise exception 'record_prediction: a prediction id is required' using errcode = '22023';
   end if;
-  update public.image_generations
-     set replicate_prediction_id = p_prediction_id,
-         status = case when status = 'pending' then 'processing' else status end
-   where id = p_generation_id
-     and (replicate_prediction_id is null or replicate_prediction_id = p_prediction_id)
-  returning replicate_prediction_id into v_held;
+  begin
+    update public.image_generations
+       set replicate_prediction_id = p_prediction_id,
+           status = case when status = 'pending' then 'processing' else status end
+     where id = p_generation_id
+       and (replicate_prediction_id is null or replicate_prediction_id = p_prediction_id)
+    returning replicate_prediction_id into v_held;
+  exception when unique_violation then
+    return jsonb_build_object('outcome', 'taken');
+  end;
   if v_held is not null then
     return jsonb_build_object('outcome', 'recorded');
   end if;

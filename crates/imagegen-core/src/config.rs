@@ -27,6 +27,34 @@ pub struct Config {
     /// Values of `SUPABASE_SECRET_KEYS` (`{"default":"sb_secret_..."}`): the new non-JWT secret API keys,
     /// accepted like the service_role JWT on backend-only functions.
     pub secret_keys: Vec<String>,
+    /// `SUPABASE_URL`: the project URL (functions, Storage). Injected by Supabase.
+    pub supabase_url: Option<String>,
+    /// The key the backend uses for itself (Storage uploads, the worker kick): `SUPABASE_SERVICE_ROLE_KEY`,
+    /// else the first of `SUPABASE_SECRET_KEYS`.
+    pub service_key: Option<String>,
+    /// Worker and storage settings.
+    pub worker: WorkerConfig,
+}
+
+/// Settings of process-jobs and its jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// `WORKER_CONCURRENCY` (3): jobs one invocation runs at once.
+    pub concurrency: u32,
+    /// `JOB_LEASE_SECS` (300): lease per claim; extended while a job runs.
+    pub lease_secs: u32,
+    /// `WORKER_KICK` (true): start-generation wakes process-jobs right after answering.
+    pub kick: bool,
+    /// `STORAGE_BUCKET` (`generated-images`).
+    pub bucket: String,
+    /// `STORAGE_PUBLIC` (true): public URLs; false: signed URLs valid `SIGNED_URL_EXPIRES_SECS` (7 days).
+    pub public_bucket: bool,
+    pub signed_url_secs: u32,
+    /// Hosts images may be downloaded from besides `replicate.delivery` and `*.replicate.delivery`:
+    /// `DOWNLOAD_ALLOWED_HOSTS`, comma-separated `host` or `host:port` (the local stack adds the simulator).
+    pub extra_download_hosts: Vec<String>,
+    /// `MAX_IMAGE_BYTES` (20 MB): larger downloads are refused.
+    pub max_image_bytes: u64,
 }
 
 /// A setting that is present but unusable; names the variable so the operator can fix it.
@@ -98,6 +126,38 @@ impl AppContext {
                 .filter(|k| !k.is_empty())
                 .collect(),
         };
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match non_empty(name).map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+                Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+                Some(v) => Err(ConfigError {
+                    name,
+                    problem: format!("{v:?} is not true or false"),
+                }),
+            }
+        };
+        let worker = WorkerConfig {
+            concurrency: positive("WORKER_CONCURRENCY", 3)?,
+            lease_secs: positive("JOB_LEASE_SECS", 300)?,
+            kick: flag("WORKER_KICK", true)?,
+            bucket: non_empty("STORAGE_BUCKET").unwrap_or_else(|| "generated-images".into()),
+            public_bucket: flag("STORAGE_PUBLIC", true)?,
+            signed_url_secs: positive("SIGNED_URL_EXPIRES_SECS", 7 * 24 * 3600)?,
+            extra_download_hosts: non_empty("DOWNLOAD_ALLOWED_HOSTS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            max_image_bytes: u64::from(positive("MAX_IMAGE_BYTES", 20 * 1024 * 1024)?),
+        };
+        let supabase_url =
+            non_empty("SUPABASE_URL").map(|u| u.trim().trim_end_matches('/').to_owned());
+        let service_key =
+            non_empty("SUPABASE_SERVICE_ROLE_KEY").or_else(|| secret_keys.first().cloned());
         let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
         let jwks = non_empty("SUPABASE_JWKS");
         if secret.is_none() && jwks.is_none() {
@@ -123,6 +183,9 @@ impl AppContext {
             generation_timeout_secs,
             function_budget_secs,
             secret_keys,
+            supabase_url,
+            service_key,
+            worker,
         };
         Ok(Self { config, verifier })
     }

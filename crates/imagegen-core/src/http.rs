@@ -7,6 +7,8 @@ use crate::error::ApiError;
 pub struct RequestHead {
     pub method: String,
     pub headers: Vec<(String, String)>,
+    /// The query string, without `?` (empty when there is none).
+    pub query: String,
 }
 
 impl RequestHead {
@@ -16,9 +18,28 @@ impl RequestHead {
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
         Self {
+            query: String::new(),
             method: method.to_ascii_uppercase(),
             headers,
         }
+    }
+
+    /// Adds the query string of `url`.
+    pub fn with_url(mut self, url: &str) -> Self {
+        let without_fragment = url.split('#').next().unwrap_or("");
+        self.query = without_fragment
+            .split_once('?')
+            .map(|(_, q)| q.to_owned())
+            .unwrap_or_default();
+        self
+    }
+
+    /// The first value of a query parameter, percent-decoded (`+` as space).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find_map(|(k, v)| (percent_decode(k) == name).then(|| percent_decode(v)))
     }
 
     /// The first value of a header, by case-insensitive name.
@@ -88,5 +109,52 @@ impl Response {
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_decoded() {
+        let head = RequestHead::new("GET", []).with_url("http://x/f?id=a%2Db&x=1+2&flag#frag");
+        assert_eq!(head.query_param("id").as_deref(), Some("a-b"));
+        assert_eq!(head.query_param("x").as_deref(), Some("1 2"));
+        assert_eq!(head.query_param("flag").as_deref(), Some(""));
+        assert_eq!(head.query_param("nope"), None);
+        assert_eq!(
+            RequestHead::new("GET", [])
+                .with_url("http://x/f?bad=%zz%")
+                .query_param("bad")
+                .as_deref(),
+            Some("%zz%")
+        );
     }
 }

@@ -136,6 +136,53 @@ pub trait Timer {
     async fn sleep_ms(&self, ms: u64);
 }
 
+/// Status and headers of a response whose body has not been read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ResponseHead {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a streamed copy failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CopyError {
+    /// The source sent more than the limit; the upload was aborted.
+    #[error("larger than {0} bytes")]
+    TooLarge(u64),
+    /// The download or the upload failed on the way.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Streams a download into an upload so image bytes never pass through Wasm memory (the edge isolate
+/// has 256 MB; images can be tens of MB): open the source, decide from its head, then pipe its body.
+#[allow(async_fn_in_trait)]
+pub trait StreamCopy {
+    /// An opened download whose body is still unread.
+    type Source;
+    async fn open(&self, request: HttpRequest) -> Result<(ResponseHead, Self::Source), HttpError>;
+    /// Sends `upload` with the source's body as its body; fails with [`CopyError::TooLarge`] past
+    /// `max_bytes`. Answers the upload's response and the number of bytes copied.
+    async fn pipe(
+        &self,
+        source: Self::Source,
+        upload: HttpRequest,
+        max_bytes: u64,
+    ) -> Result<(HttpResponse, u64), CopyError>;
+    /// Releases a source that will not be piped.
+    fn discard(&self, source: Self::Source);
+}
+
 /// Why a request body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyError {

@@ -51,14 +51,18 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    handlers::start_generation::handle(
+                    let response = handlers::start_generation::handle(
                         ctx,
                         &inner.host,
                         &inner.host,
                         &head,
                         StreamBody(request.body()),
                     )
-                    .await
+                    .await;
+                    if let Some(kick) = handlers::start_generation::kick_after(ctx, &response) {
+                        wake_worker(&inner, kick);
+                    }
+                    response
                 }
                 Err(e) => misconfigured(e),
             };
@@ -88,6 +92,20 @@ impl EdgeApp {
         })
     }
 
+    /// `process-jobs` (service role): the worker; answers a summary of the jobs it ran.
+    #[wasm_bindgen(js_name = processJobs)]
+    pub fn process_jobs(&self, request: web_sys::Request) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let head = head(&request);
+            let response = match &inner.context {
+                Ok(ctx) => handlers::process_jobs::handle(ctx, &inner.host, &head).await,
+                Err(e) => misconfigured(e),
+            };
+            to_web(&response).map(JsValue::from)
+        })
+    }
+
     /// `models`: the catalog for clients (no configuration needed).
     pub fn models(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
         to_web(&handlers::models::handle(&head(&request)))
@@ -108,6 +126,18 @@ impl EdgeApp {
         )
         .err()
     }
+}
+
+/// Sends the kick in the background, kept alive by the host (`EdgeRuntime.waitUntil` on Supabase).
+fn wake_worker(inner: &Rc<Inner>, kick: imagegen_core::ports::HttpRequest) {
+    let background = inner.clone();
+    let promise = future_to_promise(async move {
+        if let Err(e) = imagegen_core::ports::HttpClient::send(&background.host, kick).await {
+            background.host.log(&serde_json::json!({"level": "warn", "msg": "worker kick failed", "detail": e.to_string()}).to_string());
+        }
+        Ok(JsValue::UNDEFINED)
+    });
+    inner.host.0.defer(&promise);
 }
 
 fn misconfigured(e: &ConfigError) -> Response {

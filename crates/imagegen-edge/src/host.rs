@@ -3,7 +3,8 @@
 use crate::sys::{self, Host};
 use gloo_net::http::{Method, RequestBuilder};
 use imagegen_core::ports::{
-    HttpClient, HttpError, HttpRequest, HttpResponse, Platform, Rpc, RpcError, SqlArg, Timer,
+    CopyError, HttpClient, HttpError, HttpRequest, HttpResponse, Platform, ResponseHead, Rpc,
+    RpcError, SqlArg, StreamCopy, Timer,
 };
 use js_sys::Reflect;
 use wasm_bindgen::closure::Closure;
@@ -78,8 +79,9 @@ impl Timer for JsHost {
     }
 }
 
-impl HttpClient for JsHost {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+impl JsHost {
+    /// `fetch` with a timeout; the response body is left unread.
+    async fn fetch_raw(&self, request: HttpRequest) -> Result<web_sys::Response, HttpError> {
         let network = |e: gloo_net::Error| HttpError::Network(e.to_string());
         let controller =
             web_sys::AbortController::new().map_err(|e| HttpError::Network(format!("{e:?}")))?;
@@ -105,30 +107,133 @@ impl HttpClient for JsHost {
         let built = match request.body {
             Some(body) => builder.body(js_sys::Uint8Array::from(body.as_slice())),
             None => builder.build(),
-        }
-        .map_err(network);
-        let outcome = match built {
-            Ok(req) => match req.send().await {
-                Ok(res) => match res.binary().await {
-                    Ok(body) => Ok(HttpResponse {
-                        status: res.status(),
-                        headers: res.headers().entries().collect(),
-                        body,
-                    }),
-                    Err(e) => Err(network(e)),
-                },
-                Err(e) => Err(network(e)),
-            },
-            Err(e) => Err(e),
         };
+        let outcome = match built {
+            Ok(req) => req.send().await.map_err(network),
+            Err(e) => Err(network(e)),
+        };
+        // Headers are in; a slow body is bounded by the caller (pipe's own timeout, or read below).
         sys::clear_timeout(&timer);
         // An aborted fetch is our timeout firing, whatever error text the runtime chose.
-        outcome.map_err(|e| {
+        let response = outcome.map_err(|e| {
             if signal.aborted() {
                 HttpError::Timeout
             } else {
                 e
             }
-        })
+        })?;
+        Ok(web_sys::Response::from(response))
+    }
+}
+
+fn headers_of(response: &web_sys::Response) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
+        for entry in iter.flatten() {
+            let pair: js_sys::Array = entry.unchecked_into();
+            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                out.push((k.to_ascii_lowercase(), v));
+            }
+        }
+    }
+    out
+}
+
+impl HttpClient for JsHost {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let timeout = request.timeout_ms;
+        let response = self.fetch_raw(request).await?;
+        let headers = headers_of(&response);
+        let status = response.status();
+        let body_promise = response
+            .array_buffer()
+            .map_err(|e| HttpError::Network(format!("{e:?}")))?;
+        // The body gets the same time again at most.
+        let sleep = Timer::sleep_ms(self, u64::from(timeout));
+        let read = JsFuture::from(body_promise);
+        futures_util::pin_mut!(sleep, read);
+        match futures_util::future::select(read, sleep).await {
+            futures_util::future::Either::Left((Ok(buffer), _)) => Ok(HttpResponse {
+                status,
+                headers,
+                body: js_sys::Uint8Array::new(&buffer).to_vec(),
+            }),
+            futures_util::future::Either::Left((Err(e), _)) => {
+                Err(HttpError::Network(format!("{e:?}")))
+            }
+            futures_util::future::Either::Right(_) => Err(HttpError::Timeout),
+        }
+    }
+}
+
+impl StreamCopy for JsHost {
+    type Source = web_sys::Response;
+
+    async fn open(&self, request: HttpRequest) -> Result<(ResponseHead, Self::Source), HttpError> {
+        let response = self.fetch_raw(request).await?;
+        Ok((
+            ResponseHead {
+                status: response.status(),
+                headers: headers_of(&response),
+            },
+            response,
+        ))
+    }
+
+    async fn pipe(
+        &self,
+        source: Self::Source,
+        upload: HttpRequest,
+        max_bytes: u64,
+    ) -> Result<(HttpResponse, u64), CopyError> {
+        let spec = serde_json::json!({
+            "method": upload.method,
+            "url": upload.url,
+            "headers": upload.headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+            "timeout_ms": upload.timeout_ms,
+        });
+        let failed = |e: JsValue| {
+            let code = Reflect::get(&e, &JsValue::from_str("code"))
+                .ok()
+                .and_then(|v| v.as_string());
+            if code.as_deref() == Some("too_large") {
+                CopyError::TooLarge(max_bytes)
+            } else {
+                let message = Reflect::get(&e, &JsValue::from_str("message"))
+                    .ok()
+                    .and_then(|v| v.as_string());
+                CopyError::Failed(message.unwrap_or_else(|| format!("{e:?}")))
+            }
+        };
+        let promise = self
+            .0
+            .pipe(&source, &spec.to_string(), max_bytes as f64)
+            .map_err(failed)?;
+        let answer = JsFuture::from(promise).await.map_err(failed)?;
+        #[derive(serde::Deserialize)]
+        struct Piped {
+            status: u16,
+            headers: Vec<(String, String)>,
+            body: String,
+            bytes: u64,
+        }
+        let piped: Piped = answer
+            .as_string()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .ok_or_else(|| CopyError::Failed("host pipe answered something unreadable".into()))?;
+        Ok((
+            HttpResponse {
+                status: piped.status,
+                headers: piped.headers,
+                body: piped.body.into_bytes(),
+            },
+            piped.bytes,
+        ))
+    }
+
+    fn discard(&self, source: Self::Source) {
+        if let Some(body) = source.body() {
+            let _ = body.cancel();
+        }
     }
 }

@@ -17,7 +17,7 @@ pub fn head(request: &web_sys::Request) -> RequestHead {
             }
         }
     }
-    RequestHead::new(&request.method(), headers)
+    RequestHead::new(&request.method(), headers).with_url(&request.url())
 }
 
 /// A request body read chunk by chunk from its stream, so an oversized body is refused after `limit`

@@ -10,6 +10,10 @@ export interface Host {
   rpc(fn: string, args: string): Promise<string>;
   env(name: string): string | undefined;
   log(line: string): void;
+  /** Streams `source`'s body into the upload described by `upload` (JSON), at most `maxBytes`. */
+  pipe(source: Response, upload: string, maxBytes: number): Promise<string>;
+  /** Keeps the isolate alive until `promise` settles. */
+  defer(promise: Promise<unknown>): void;
 }
 "#;
 
@@ -27,6 +31,20 @@ extern "C" {
     /// Reads an environment variable.
     #[wasm_bindgen(method)]
     pub fn env(this: &Host, name: &str) -> Option<String>;
+
+    /// Sends `upload` (JSON `{method, url, headers, timeout_ms}`) with `source`'s body streamed as its body,
+    /// erroring with code `too_large` past `max_bytes`; resolves to JSON `{status, headers, body, bytes}`.
+    #[wasm_bindgen(method, catch)]
+    pub fn pipe(
+        this: &Host,
+        source: &web_sys::Response,
+        upload: &str,
+        max_bytes: f64,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    /// Keeps the isolate alive until `promise` settles (`EdgeRuntime.waitUntil` on Supabase).
+    #[wasm_bindgen(method)]
+    pub fn defer(this: &Host, promise: &js_sys::Promise);
 
     /// Writes one log line.
     #[wasm_bindgen(method)]

@@ -4,7 +4,18 @@ import postgres from "postgres";
 import type { Host } from "./wasm/imagegen_edge.d.ts";
 
 /** SQL functions the module may call; anything else is refused before reaching the database. */
-const RPC_ALLOWED = new Set(["start_generation", "get_generation", "record_prediction", "clear_prediction"]);
+const RPC_ALLOWED = new Set([
+  "start_generation",
+  "get_generation",
+  "record_prediction",
+  "clear_prediction",
+  "start_generation_processing",
+  "complete_generation",
+  "claim_next_job",
+  "complete_job",
+  "extend_lease",
+  "enqueue_job",
+]);
 const SQL_TYPES = new Set(["uuid", "text", "int", "jsonb", "bool"]);
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -27,9 +38,47 @@ function connect(): postgres.Sql {
 
 let sql: postgres.Sql | undefined;
 
+type Upload = { method: string; url: string; headers: Record<string, string>; timeout_ms: number };
+
 export const host: Host = {
   env: (name) => Deno.env.get(name),
   log: (line) => console.log(line),
+  // A byte-counting pipe from a download into an upload: the image never sits whole in memory. What to
+  // fetch, where to put it and the limit are decided in Rust (crates/imagegen-core/src/worker/download.rs).
+  async pipe(source, uploadJson, maxBytes) {
+    const upload: Upload = JSON.parse(uploadJson);
+    let bytes = 0;
+    const counted = source.body!.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.byteLength;
+          if (bytes > maxBytes) {
+            controller.error(Object.assign(new Error("too large"), { code: "too_large" }));
+          } else controller.enqueue(chunk);
+        },
+      }),
+    );
+    try {
+      const res = await fetch(upload.url, {
+        method: upload.method,
+        headers: upload.headers,
+        body: counted,
+        signal: AbortSignal.timeout(upload.timeout_ms),
+      });
+      const body = await res.text();
+      return JSON.stringify({ status: res.status, headers: [...res.headers], body, bytes });
+    } catch (e) {
+      if (bytes > maxBytes) throw Object.assign(new Error("too large"), { code: "too_large" });
+      throw e;
+    }
+  },
+  defer(promise) {
+    // EdgeRuntime.waitUntil keeps a Supabase isolate alive until the promise settles; plain Deno keeps
+    // running while it is pending anyway.
+    const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } }).EdgeRuntime;
+    if (runtime) runtime.waitUntil(promise);
+    else promise.catch(() => {});
+  },
   async rpc(fn, argsJson) {
     if (!RPC_ALLOWED.has(fn)) {
       throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });

@@ -64,10 +64,16 @@ async function withAdmin(adminUrl: string, fn: (admin: postgres.Sql) => Promise<
 /** A running local-stack script and the log lines it printed (still filling while it runs). */
 export type Script = { child: Deno.ChildProcess; logs: string[]; ready: Record<string, unknown> };
 
-/** Runs scripts/local/<name>; resolves once it prints a JSON line with `listening`. */
-export async function spawnScript(name: string, env: Record<string, string>): Promise<Script> {
+/** Runs scripts/local/<name>; resolves once it prints a JSON line with `listening`. `flags`: extra Deno
+ * flags (e.g. `--allow-write=<dir>`). */
+export async function spawnScript(
+  name: string,
+  env: Record<string, string>,
+  flags: string[] = [],
+): Promise<Script> {
+  const permissions = ["--allow-net", "--allow-env", "--allow-read", ...flags];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--config", configPath, "--allow-net", "--allow-env", "--allow-read", name],
+    args: ["run", "--quiet", "--config", configPath, ...permissions, name],
     cwd: localDir.pathname,
     env,
     stdout: "piped",
@@ -167,7 +173,10 @@ export class Stack {
   /** `env` overrides the functions' environment. */
   static async spawn(env: Record<string, string> = {}): Promise<Stack> {
     const db = await TestDatabase.create();
+    // Storage's files (the gateway serves /storage/v1/ from here): a folder per stack, removed by close().
+    const storageRoot = env.STORAGE_ROOT ?? await Deno.makeTempDir({ prefix: "imagegen-storage-" });
     const fullEnv = {
+      STORAGE_ROOT: storageRoot,
       SUPABASE_URL: "http://127.0.0.1:54321",
       SUPABASE_DB_URL: db.url,
       SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
@@ -176,15 +185,25 @@ export class Stack {
       GATEWAY_PORT: "0",
       ...env,
     };
-    const gateway = await spawnScript("gateway.ts", fullEnv);
+    const gateway = await spawnScript("gateway.ts", fullEnv, Stack.gatewayFlags(fullEnv));
     return new Stack(`http://127.0.0.1:${gateway.ready.port}`, db, gateway, fullEnv);
+  }
+
+  private static gatewayFlags(env: Record<string, string>): string[] {
+    return [`--allow-write=${env.STORAGE_ROOT}`];
+  }
+
+  /** The folder Storage keeps this stack's objects in. */
+  get storageRoot(): string {
+    return this.env.STORAGE_ROOT;
   }
 
   /** Kills the gateway (as a crash would) and starts a new one on the same database. */
   async restartGateway(env: Record<string, string> = {}): Promise<void> {
     this.gateway.child.kill("SIGKILL");
     await this.gateway.child.status;
-    this.gateway = await spawnScript("gateway.ts", { ...this.env, ...env });
+    const fullEnv = { ...this.env, ...env };
+    this.gateway = await spawnScript("gateway.ts", fullEnv, Stack.gatewayFlags(fullEnv));
     this.url = `http://127.0.0.1:${this.gateway.ready.port}`;
   }
 
@@ -241,6 +260,7 @@ export class Stack {
   async close() {
     await stopScript(this.gateway);
     await this.db.drop();
+    await Deno.remove(this.env.STORAGE_ROOT, { recursive: true }).catch(() => {});
   }
 }
 

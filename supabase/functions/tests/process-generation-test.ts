@@ -13,9 +13,11 @@ async function withStack(
   fn: (stack: Stack, sim: Simulator) => Promise<void>,
 ) {
   const sim = await Simulator.start(simArgs);
+  // No worker kick: these tests run the prediction through process-generation themselves.
   const stack = await spawnStack({
     REPLICATE_API_BASE: sim.apiBase,
     REPLICATE_API_TOKEN: Simulator.TOKEN,
+    WORKER_KICK: "false",
     ...env,
   });
   try {

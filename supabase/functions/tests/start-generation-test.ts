@@ -163,9 +163,11 @@ Deno.test("start-generation", async (t) => {
       assertEquals(pre.headers.get("access-control-allow-origin"), "*");
       assertMatch(pre.headers.get("access-control-allow-headers") ?? "", /authorization/);
       await pre.body?.cancel();
+      const put = await stack.call("start-generation", { method: "PUT", token: user.token });
+      assertEquals(put.status, 405);
+      await put.body?.cancel();
       const get = await stack.call("start-generation", { token: user.token });
-      assertEquals(get.status, 405);
-      await get.body?.cancel();
+      assertEquals([get.status, (await get.json()).field], [400, "id"], "GET needs ?id=");
       const missing = await stack.call("no-such-function", { token: user.token });
       assertEquals(missing.status, 404);
       await missing.body?.cancel();

@@ -27,6 +27,8 @@ function fakeHost(env: Record<string, string>, answer: () => Promise<string>) {
       calls.push({ fn, args: JSON.parse(args) });
       return answer();
     },
+    pipe: () => Promise.reject(new Error("no pipe in these tests")),
+    defer: () => {},
   };
   return { host, calls, lines };
 }

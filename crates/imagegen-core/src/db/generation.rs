@@ -15,6 +15,20 @@ pub struct StoredGeneration {
     pub status: String,
     pub replicate_prediction_id: Option<String>,
     pub created_at: String,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    #[serde(default)]
+    pub storage_path: Option<String>,
+    #[serde(default)]
+    pub outputs: serde_json::Value,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub completed_at: Option<String>,
 }
 
 /// Reads a generation; `None` when it does not exist.
@@ -42,6 +56,8 @@ pub enum RecordOutcome {
     Conflict {
         replicate_prediction_id: String,
     },
+    /// Another generation already holds this prediction (a search matched someone else's input).
+    Taken,
     NotFound,
 }
 
@@ -72,12 +88,55 @@ pub async fn clear_prediction<R: Rpc>(
     one(rpc.call("clear_prediction", &args).await?).map(drop)
 }
 
-fn one(rows: Vec<serde_json::Value>) -> Result<serde_json::Value, RpcError> {
-    match <[serde_json::Value; 1]>::try_from(rows) {
-        Ok([row]) => Ok(row),
-        Err(rows) => Err(RpcError::BadAnswer(format!(
-            "expected one row, got {}",
-            rows.len()
-        ))),
+/// Marks the generation processing (if pending) and reads it; `None` when it does not exist.
+pub async fn start_processing<R: Rpc>(
+    rpc: &R,
+    id: Uuid,
+) -> Result<Option<StoredGeneration>, RpcError> {
+    let args = [SqlArg::new(
+        "p_generation_id",
+        SqlType::Uuid,
+        id.to_string(),
+    )];
+    let row = one(rpc.call("start_generation_processing", &args).await?)?;
+    if row.is_null() {
+        return Ok(None);
     }
+    serde_json::from_value(row)
+        .map(Some)
+        .map_err(|e| RpcError::BadAnswer(format!("start_generation_processing: {e}")))
+}
+
+/// One stored image of a generation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredOutput {
+    pub storage_path: String,
+    pub url: String,
+}
+
+/// Completes the generation with its stored images; returns the outcome word (`completed`, or the status
+/// it already had, or `not_found`).
+pub async fn complete<R: Rpc>(
+    rpc: &R,
+    id: Uuid,
+    outputs: &[StoredOutput],
+) -> Result<String, RpcError> {
+    let args = [
+        SqlArg::new("p_generation_id", SqlType::Uuid, id.to_string()),
+        SqlArg::new(
+            "p_outputs",
+            SqlType::Jsonb,
+            serde_json::to_string(outputs).unwrap_or_default(),
+        ),
+    ];
+    let row = one(rpc.call("complete_generation", &args).await?)?;
+    Ok(row
+        .get("outcome")
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown")
+        .to_owned())
+}
+
+fn one(rows: Vec<serde_json::Value>) -> Result<serde_json::Value, RpcError> {
+    super::queue::one(rows, "generation")
 }

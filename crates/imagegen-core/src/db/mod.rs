@@ -2,4 +2,5 @@
 //! [`Rpc`](crate::ports::Rpc) port once and parses the answer into an outcome enum.
 
 pub mod generation;
+pub mod queue;
 pub mod start_generation;

@@ -10,6 +10,9 @@ use crate::replicate::{ModelSchema, Prediction};
 use crate::request::GenerationRequest;
 use serde_json::Value;
 
+/// Longest `Prefer: wait` on a create.
+pub const CREATE_WAIT_SECS: u8 = 5;
+
 /// When this attempt must hand back control, and when the generation is given up.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Deadlines {
@@ -113,8 +116,12 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
                 }
                 None => {
                     let options = CreateOptions {
-                        // Leave time after the held request to record the id and answer.
-                        wait_secs: ((until - now) / 1000.0 - 10.0).clamp(1.0, 60.0) as u8,
+                        // Hold the create only briefly: fast models still finish inside it, and the prediction
+                        // id is recorded within seconds, so a crash leaves a prediction to resume rather than
+                        // one to search for. Leave time after the held request to record the id and answer.
+                        wait_secs: ((until - now) / 1000.0 - 10.0)
+                            .clamp(1.0, f64::from(CREATE_WAIT_SECS))
+                            as u8,
                         cancel_after_secs: Some(
                             ((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64
                         ),
@@ -214,6 +221,13 @@ async fn record<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
         .map_err(db_retry)?
     {
         RecordOutcome::Recorded => Ok(()),
+        RecordOutcome::Taken => {
+            let _ = replicate.cancel(&prediction.id).await;
+            Err(RunError::Retry {
+                message: format!("prediction {} belongs to another generation", prediction.id),
+                retry_in_secs: Some(0),
+            })
+        }
         RecordOutcome::NotFound => Err(RunError::Fail {
             code: "generation_not_found",
             message: "The generation was deleted while it was running.".into(),

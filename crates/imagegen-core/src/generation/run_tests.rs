@@ -186,7 +186,10 @@ fn a_new_generation_creates_records_and_polls() {
             .contains(&("cancel-after", "600s".into())),
         "Cancel-After from the give-up time"
     );
-    assert!(requests[0].headers.contains(&("prefer", "wait=60".into())));
+    assert!(
+        requests[0].headers.contains(&("prefer", "wait=5".into())),
+        "a short hold: the id is recorded soon"
+    );
 }
 
 #[test]

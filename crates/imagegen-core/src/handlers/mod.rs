@@ -2,6 +2,7 @@
 
 pub mod models;
 pub mod process_generation;
+pub mod process_jobs;
 pub mod start_generation;
 
 use crate::auth::{bearer_token, AuthError, Claims, JwtVerifier};

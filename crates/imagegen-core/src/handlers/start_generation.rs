@@ -27,10 +27,11 @@ pub async fn handle<P: Platform, R: Rpc, B: RequestBody>(
     let response = match head.method.as_str() {
         "OPTIONS" => Ok(Response::preflight()),
         "POST" => run(ctx, rpc, head, body, platform.now_ms(), &mut log).await,
+        "GET" => status(ctx, rpc, head, platform.now_ms(), &mut log).await,
         _ => Err(ApiError::new(
             405,
             "method_not_allowed",
-            "use POST to start a generation",
+            "use POST to start a generation, GET ?id= to read one",
         )),
     };
     let response = match response {
@@ -39,7 +40,7 @@ pub async fn handle<P: Platform, R: Rpc, B: RequestBody>(
             log.code = Some(e.code);
             let r = Response::error(&e);
             if e.status == 405 {
-                r.with_header("allow", "POST, OPTIONS")
+                r.with_header("allow", "GET, POST, OPTIONS")
             } else {
                 r
             }
@@ -117,6 +118,89 @@ async fn run<R: Rpc, B: RequestBody>(
         )),
         StartOutcome::UnknownUser => Err(ApiError::new(401, "user_not_found", "the user of this token no longer exists")),
     }
+}
+
+/// `GET ?id=<generation id>`: the generation, to its owner only (others get 404, as if it did not exist).
+async fn status<R: Rpc>(
+    ctx: &AppContext,
+    rpc: &R,
+    head: &RequestHead,
+    now_ms: f64,
+    log: &mut RequestLog,
+) -> Result<Response, ApiError> {
+    let claims = verify_token(head, &ctx.verifier, now_ms)?;
+    let user = claims.require_user().map_err(auth_error)?;
+    log.user_id = Some(user);
+    let raw = head.query_param("id").ok_or_else(|| {
+        ApiError::invalid(
+            "id",
+            "id_missing",
+            "add ?id=<generation_id> to read a generation",
+        )
+    })?;
+    let id = uuid::Uuid::parse_str(raw.trim())
+        .map_err(|_| ApiError::invalid("id", "invalid_id", "id must be a generation UUID"))?;
+    log.generation_id = Some(id);
+    let generation = crate::db::generation::load(rpc, id).await.map_err(|e| {
+        log.detail = Some(e.to_string());
+        database_error(&e)
+    })?;
+    match generation {
+        Some(g) if g.user_id == user => Ok(Response::json(200, generation_json(&g).to_string())),
+        _ => Err(ApiError::new(
+            404,
+            "generation_not_found",
+            "no such generation",
+        )),
+    }
+}
+
+/// What clients see of a generation (the row's client-facing columns).
+fn generation_json(g: &crate::db::generation::StoredGeneration) -> serde_json::Value {
+    serde_json::json!({
+        "generation_id": g.id,
+        "id": g.id,
+        "status": g.status,
+        "prompt": g.prompt,
+        "model_id": g.model_id,
+        "params": g.params,
+        "image_url": g.image_url,
+        "storage_path": g.storage_path,
+        "outputs": g.outputs,
+        "error_message": g.error_message,
+        "created_at": g.created_at,
+        "updated_at": g.updated_at,
+        "started_at": g.started_at,
+        "completed_at": g.completed_at,
+    })
+}
+
+/// The background call that wakes process-jobs after a new generation was accepted (not after replays
+/// or errors), so its job starts within milliseconds instead of at the next pg_cron minute.
+pub fn kick_after(ctx: &AppContext, response: &Response) -> Option<crate::ports::HttpRequest> {
+    let config = &ctx.config;
+    let replay = response
+        .headers
+        .iter()
+        .any(|(k, _)| *k == "idempotent-replayed");
+    if !config.worker.kick || response.status != 200 || replay {
+        return None;
+    }
+    let (base, key) = (
+        config.supabase_url.as_deref()?,
+        config.service_key.as_deref()?,
+    );
+    Some(crate::ports::HttpRequest {
+        method: "POST",
+        url: format!("{base}/functions/v1/process-jobs"),
+        headers: vec![
+            ("authorization", format!("Bearer {key}")),
+            ("content-type", "application/json".into()),
+        ],
+        body: Some(br#"{"source":"start-generation"}"#.to_vec()),
+        // The kick only has to be delivered; process-jobs answers after its work.
+        timeout_ms: 150_000,
+    })
 }
 
 fn accepted(generation_id: uuid::Uuid, status: &str) -> Response {

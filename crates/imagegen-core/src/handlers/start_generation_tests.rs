@@ -293,9 +293,15 @@ fn methods() {
         .headers
         .iter()
         .any(|(k, v)| *k == "access-control-allow-headers" && v.contains("authorization")));
-    let (r, _) = run(&db, head("GET", Some(&user_token()), &[]), "");
+    let (r, _) = run(&db, head("PUT", Some(&user_token()), &[]), "");
     assert_eq!(r.status, 405);
-    assert!(r.headers.contains(&("allow", "POST, OPTIONS".into())));
+    assert!(r.headers.contains(&("allow", "GET, POST, OPTIONS".into())));
+    let (r, _) = run(&db, head("GET", Some(&user_token()), &[]), "");
+    assert_eq!(
+        (r.status, json(&r)["field"].as_str()),
+        (400, Some("id")),
+        "GET needs ?id="
+    );
     assert!(db.calls.borrow().is_empty());
 }
 

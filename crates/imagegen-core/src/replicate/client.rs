@@ -203,7 +203,14 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
             } else {
                 summary
             };
-            if &full.input == input {
+            // A dead prediction cannot deliver; only one still running or succeeded is worth adopting.
+            let alive = matches!(
+                full.status,
+                super::PredictionStatus::Starting
+                    | super::PredictionStatus::Processing
+                    | super::PredictionStatus::Succeeded
+            );
+            if alive && &full.input == input {
                 return Ok(Some(full));
             }
         }

@@ -1,0 +1,143 @@
+//! Typed calls to the queue's SQL functions (supabase/migrations/*_queue_functions.sql).
+
+use crate::ports::{Rpc, RpcError, SqlArg, SqlType};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Job {
+    pub id: i64,
+    pub job_type: String,
+    pub payload: Value,
+    pub attempt_number: u32,
+    pub max_attempts: u32,
+}
+
+/// Claims up to `batch` jobs for `worker` with a lease of `lease_secs`.
+pub async fn claim<R: Rpc>(
+    rpc: &R,
+    worker: &str,
+    batch: u32,
+    lease_secs: u32,
+) -> Result<Vec<Job>, RpcError> {
+    let args = [
+        SqlArg::new("worker_id", SqlType::Text, worker),
+        SqlArg::new("batch", SqlType::Int, batch.to_string()),
+        SqlArg::new("lease_seconds", SqlType::Int, lease_secs.to_string()),
+    ];
+    rpc.call("claim_next_job", &args)
+        .await?
+        .into_iter()
+        .map(|row| {
+            serde_json::from_value(row)
+                .map_err(|e| RpcError::BadAnswer(format!("claim_next_job: {e}")))
+        })
+        .collect()
+}
+
+/// How a job ended, for `complete_job`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completion {
+    Succeeded {
+        result: Value,
+    },
+    Failed {
+        error: String,
+        retryable: bool,
+        retry_in_secs: Option<u64>,
+    },
+}
+
+/// What `complete_job` did.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CompleteOutcome {
+    Completed,
+    Retrying,
+    Failed,
+    /// Another worker holds the job now (our lease expired and it was taken over): nothing changed.
+    LeaseLost,
+    NotFound,
+}
+
+pub async fn complete<R: Rpc>(
+    rpc: &R,
+    job_id: i64,
+    worker: &str,
+    how: &Completion,
+) -> Result<CompleteOutcome, RpcError> {
+    let mut args = vec![
+        SqlArg::new("job_id", SqlType::Int, job_id.to_string()),
+        SqlArg::new("worker_id", SqlType::Text, worker),
+    ];
+    match how {
+        Completion::Succeeded { result } => {
+            args.push(SqlArg::new("success", SqlType::Bool, "true"));
+            args.push(SqlArg::new("result", SqlType::Jsonb, result.to_string()));
+        }
+        Completion::Failed {
+            error,
+            retryable,
+            retry_in_secs,
+        } => {
+            args.push(SqlArg::new("success", SqlType::Bool, "false"));
+            args.push(SqlArg::new("error", SqlType::Text, error.as_str()));
+            args.push(SqlArg::new(
+                "retryable",
+                SqlType::Bool,
+                retryable.to_string(),
+            ));
+            args.push(SqlArg::optional(
+                "retry_delay_seconds",
+                SqlType::Int,
+                retry_in_secs.map(|s| s.to_string()),
+            ));
+        }
+    }
+    let row = one(rpc.call("complete_job", &args).await?, "complete_job")?;
+    serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("complete_job: {e}")))
+}
+
+/// Extends the lease; `false` when the job is no longer ours.
+pub async fn extend_lease<R: Rpc>(
+    rpc: &R,
+    job_id: i64,
+    worker: &str,
+    secs: u32,
+) -> Result<bool, RpcError> {
+    let args = [
+        SqlArg::new("job_id", SqlType::Int, job_id.to_string()),
+        SqlArg::new("worker_id", SqlType::Text, worker),
+        SqlArg::new("seconds", SqlType::Int, secs.to_string()),
+    ];
+    let row = one(rpc.call("extend_lease", &args).await?, "extend_lease")?;
+    Ok(row.get("outcome").and_then(Value::as_str) == Some("extended"))
+}
+
+/// Enqueues a job (or finds the unfinished one holding `dedupe_key`); returns its id.
+pub async fn enqueue<R: Rpc>(
+    rpc: &R,
+    job_type: &str,
+    payload: &Value,
+    dedupe_key: &str,
+) -> Result<i64, RpcError> {
+    let args = [
+        SqlArg::new("job_type", SqlType::Text, job_type),
+        SqlArg::new("payload", SqlType::Jsonb, payload.to_string()),
+        SqlArg::new("dedupe_key", SqlType::Text, dedupe_key),
+    ];
+    let row = one(rpc.call("enqueue_job", &args).await?, "enqueue_job")?;
+    row.as_i64()
+        .ok_or_else(|| RpcError::BadAnswer(format!("enqueue_job returned {row}")))
+}
+
+pub(crate) fn one(rows: Vec<Value>, function: &str) -> Result<Value, RpcError> {
+    match <[Value; 1]>::try_from(rows) {
+        Ok([row]) => Ok(row),
+        Err(rows) => Err(RpcError::BadAnswer(format!(
+            "{function}: expected one row, got {}",
+            rows.len()
+        ))),
+    }
+}

@@ -1,0 +1,170 @@
+//! `POST /functions/v1/process-jobs` (service role only): claims up to `WORKER_CONCURRENCY` jobs, runs
+//! them concurrently, claims more as slots free up while the wall-clock budget lasts (so one invocation
+//! drains a backlog), extends the leases of running jobs, ends every job with `complete_job`, and answers
+//! a summary. Woken right after start-generation answers, and every minute by pg_cron as a sweeper.
+
+use super::{request_id, verify_service};
+use crate::config::AppContext;
+use crate::db::queue::{self, CompleteOutcome, Job};
+use crate::error::ApiError;
+use crate::handlers::start_generation::database_error;
+use crate::http::{RequestHead, Response};
+use crate::log::RequestLog;
+use crate::ports::{HttpClient, Platform, Rpc, StreamCopy, Timer};
+use crate::worker::{run_job, JobResult};
+use futures_util::future::{select, Either, LocalBoxFuture};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
+use serde::Serialize;
+
+/// Function name, as deployed and as logged.
+pub const NAME: &str = "process-jobs";
+
+/// A new job is not claimed with less than this left: a generate-image job may hold a create for a while.
+const MIN_BUDGET_FOR_NEW_JOB_MS: f64 = 15_000.0;
+/// Leases of running jobs are extended every third of a lease, at most every minute.
+fn heartbeat_ms(lease_secs: u32) -> u64 {
+    (u64::from(lease_secs) * 1000 / 3).clamp(500, 60_000)
+}
+
+/// One job in the summary.
+#[derive(Debug, Clone, Serialize)]
+struct JobReport {
+    id: i64,
+    job_type: String,
+    attempt: u32,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    ms: f64,
+}
+
+/// Handles one invocation; answers a JSON summary of what it did.
+pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+    ctx: &AppContext,
+    host: &S,
+    head: &RequestHead,
+) -> Response {
+    let started = host.monotonic_ms();
+    let id = request_id(head, host);
+    let mut log = RequestLog::new(NAME, id.clone(), &head.method);
+    let response = match head.method.as_str() {
+        "OPTIONS" => Ok(Response::preflight()),
+        "POST" | "GET" => match verify_service(head, ctx, host.now_ms()) {
+            Ok(()) => work(ctx, host, &id, &mut log).await,
+            Err(e) => Err(e),
+        },
+        _ => Err(ApiError::new(405, "method_not_allowed", "use POST")),
+    };
+    let response = response.unwrap_or_else(|e| {
+        log.code = Some(e.code);
+        Response::error(&e)
+    });
+    host.log(&log.finish(response.status, host.monotonic_ms() - started));
+    response.with_header("x-request-id", id)
+}
+
+async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+    ctx: &AppContext,
+    host: &S,
+    request_id: &str,
+    log: &mut RequestLog,
+) -> Result<Response, ApiError> {
+    let config = &ctx.config;
+    let worker = format!("process-jobs:{request_id}");
+    let started = host.now_ms();
+    let budget_ms = started + f64::from(config.function_budget_secs) * 1000.0;
+    let concurrency = config.worker.concurrency as usize;
+    let lease = config.worker.lease_secs;
+
+    let mut running: FuturesUnordered<LocalBoxFuture<'_, (Job, JobResult, f64)>> =
+        FuturesUnordered::new();
+    let mut held: Vec<i64> = Vec::new();
+    let mut reports = Vec::new();
+    let mut queue_empty = false;
+    loop {
+        // Fill free slots while there is time and, as far as we know, work.
+        if !queue_empty
+            && running.len() < concurrency
+            && host.now_ms() + MIN_BUDGET_FOR_NEW_JOB_MS < budget_ms
+        {
+            let jobs = queue::claim(host, &worker, (concurrency - running.len()) as u32, lease)
+                .await
+                .map_err(|e| {
+                    log.detail = Some(e.to_string());
+                    database_error(&e)
+                })?;
+            queue_empty = jobs.is_empty();
+            for job in jobs {
+                held.push(job.id);
+                running.push(
+                    async move {
+                        let t0 = host.monotonic_ms();
+                        let result = run_job(host, config, &job, budget_ms).await;
+                        (job, result, host.monotonic_ms() - t0)
+                    }
+                    .boxed_local(),
+                );
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        // Wait for a job to end, extending the leases of those still running every minute.
+        let heartbeat = host.sleep_ms(heartbeat_ms(lease)).boxed_local();
+        match select(running.next(), heartbeat).await {
+            Either::Left((Some((job, result, ms)), _)) => {
+                held.retain(|id| *id != job.id);
+                let outcome = finish(host, &worker, &job, &result).await;
+                let error = match &result {
+                    JobResult::Done(_) => None,
+                    JobResult::Retry { message, .. } | JobResult::Fail(message) => {
+                        Some(message.clone())
+                    }
+                };
+                reports.push(JobReport {
+                    id: job.id,
+                    job_type: job.job_type,
+                    attempt: job.attempt_number,
+                    outcome,
+                    error,
+                    ms,
+                });
+                // A finished generate-image job enqueues its download: look again.
+                queue_empty = false;
+            }
+            Either::Left((None, _)) => break,
+            Either::Right(((), _)) => {
+                for id in &held {
+                    // A lost lease means another worker took over: its completion will win, ours is refused.
+                    let _ = queue::extend_lease(host, *id, &worker, lease).await;
+                }
+            }
+        }
+    }
+    let count = |o: &str| reports.iter().filter(|r| r.outcome == o).count();
+    let body = serde_json::json!({
+        "worker_id": worker,
+        "claimed": reports.len(),
+        "completed": count("completed"),
+        "retrying": count("retrying"),
+        "failed": count("failed"),
+        "lease_lost": count("lease_lost"),
+        "duration_ms": (host.now_ms() - started).round(),
+        "jobs": reports,
+    });
+    Ok(Response::json(200, body.to_string()))
+}
+
+/// Ends the job with complete_job; answers the outcome word for the summary.
+async fn finish<S: Rpc>(host: &S, worker: &str, job: &Job, result: &JobResult) -> &'static str {
+    match queue::complete(host, job.id, worker, &result.completion()).await {
+        Ok(CompleteOutcome::Completed) => "completed",
+        Ok(CompleteOutcome::Retrying) => "retrying",
+        Ok(CompleteOutcome::Failed) => "failed",
+        Ok(CompleteOutcome::LeaseLost) => "lease_lost",
+        Ok(CompleteOutcome::NotFound) => "not_found",
+        // The lease will expire and the job be claimed again: nothing is lost.
+        Err(_) => "unrecorded",
+    }
+}

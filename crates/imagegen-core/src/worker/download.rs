@@ -1,0 +1,364 @@
+//! The download-image job: copy each output of a finished prediction from Replicate into Supabase
+//! Storage (`POST /storage/v1/object/{bucket}/{user}/{generation}.{ext}`, `x-upsert: true`, so a retry
+//! overwrites rather than fails), streaming, then complete the generation with the stored URLs.
+//! Replicate deletes outputs after an hour, so the stored copy is the one clients get.
+
+use super::hosts::is_allowed;
+use super::JobResult;
+use crate::config::Config;
+use crate::db::generation::{self as db, StoredOutput};
+use crate::ports::{CopyError, HttpClient, HttpError, HttpRequest, Platform, Rpc, StreamCopy};
+use base64::Engine;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// What the generate-image job hands over.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct DownloadPayload {
+    pub generation_id: Uuid,
+    pub prediction_id: String,
+    pub outputs: Vec<String>,
+}
+
+/// Image types we store, and the extension each is stored under.
+const IMAGE_TYPES: &[(&str, &str)] = &[
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/webp", "webp"),
+    ("image/svg+xml", "svg"),
+];
+
+const DOWNLOAD_TIMEOUT_MS: u32 = 60_000;
+
+pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
+    host: &S,
+    config: &Config,
+    payload: &DownloadPayload,
+) -> JobResult {
+    let (Some(base), Some(key)) = (
+        config.supabase_url.as_deref(),
+        config.service_key.as_deref(),
+    ) else {
+        return JobResult::retry(
+            "SUPABASE_URL or the service key is not set for process-jobs",
+            Some(60),
+        );
+    };
+    let generation = match db::load(host, payload.generation_id).await {
+        Ok(Some(g)) => g,
+        Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
+        Err(e) => return JobResult::retry(format!("database: {e}"), None),
+    };
+    if generation.status == "completed" || generation.status == "failed" {
+        return JobResult::done(
+            serde_json::json!({"skipped": format!("generation already {}", generation.status)}),
+        );
+    }
+    if payload.outputs.is_empty() {
+        return JobResult::fail("The model returned no image.");
+    }
+    let mut stored = Vec::new();
+    for (i, url) in payload.outputs.iter().enumerate() {
+        let name = if i == 0 {
+            generation.id.to_string()
+        } else {
+            format!("{}-{i}", generation.id)
+        };
+        let stem = format!("{}/{name}", generation.user_id);
+        let stored_one = if url.starts_with("data:") {
+            store_data_uri(host, config, base, key, url, &stem).await
+        } else {
+            store_download(host, config, base, key, url, &stem).await
+        };
+        match stored_one {
+            Ok(path) => match public_or_signed_url(host, config, base, key, &path).await {
+                Ok(url) => stored.push(StoredOutput {
+                    storage_path: path,
+                    url,
+                }),
+                Err(e) => return e,
+            },
+            Err(e) => return e,
+        }
+    }
+    match db::complete(host, generation.id, &stored).await {
+        Ok(outcome) => {
+            JobResult::done(serde_json::json!({"generation": outcome, "stored": stored}))
+        }
+        Err(e) => JobResult::retry(format!("database: {e}"), None),
+    }
+}
+
+/// Streams one output URL into Storage; answers the object path (without the bucket).
+async fn store_download<S: HttpClient + StreamCopy>(
+    host: &S,
+    config: &Config,
+    base: &str,
+    key: &str,
+    url: &str,
+    stem: &str,
+) -> Result<String, JobResult> {
+    let worker = &config.worker;
+    if !is_allowed(url, &worker.extra_download_hosts) {
+        return Err(JobResult::fail(format!(
+            "Refused to download the image from an unexpected address ({})",
+            origin_of(url)
+        )));
+    }
+    let request = HttpRequest {
+        method: "GET",
+        url: url.to_owned(),
+        headers: vec![],
+        body: None,
+        timeout_ms: DOWNLOAD_TIMEOUT_MS,
+    };
+    let (head, source) = match host.open(request).await {
+        Ok(opened) => opened,
+        Err(HttpError::Timeout) => {
+            return Err(JobResult::retry("the image download timed out", None))
+        }
+        Err(e) => {
+            return Err(JobResult::retry(
+                format!("the image download failed: {e}"),
+                None,
+            ))
+        }
+    };
+    let refuse = |host: &S, source, result| {
+        host.discard(source);
+        Err(result)
+    };
+    match head.status {
+        200 => {}
+        404 | 410 => {
+            return refuse(
+                host,
+                source,
+                JobResult::fail("The image expired on Replicate before it could be saved."),
+            )
+        }
+        s if s >= 500 || s == 429 => {
+            return refuse(
+                host,
+                source,
+                JobResult::retry(format!("the image host answered {s}"), None),
+            )
+        }
+        s => {
+            return refuse(
+                host,
+                source,
+                JobResult::fail(format!("The image could not be downloaded (HTTP {s}).")),
+            )
+        }
+    }
+    let content_type = head
+        .header("content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some(ext) = extension(&content_type) else {
+        return refuse(
+            host,
+            source,
+            JobResult::fail(format!(
+                "The model returned a file that is not an image ({content_type:?})."
+            )),
+        );
+    };
+    if let Some(len) = head
+        .header("content-length")
+        .and_then(|l| l.trim().parse::<u64>().ok())
+    {
+        if len > worker.max_image_bytes {
+            return refuse(host, source, too_large(worker.max_image_bytes));
+        }
+    }
+    let path = format!("{stem}.{ext}");
+    let upload = upload_request(config, base, key, &path, &content_type, None);
+    match host.pipe(source, upload, worker.max_image_bytes).await {
+        Ok((response, _bytes)) if response.status < 300 => Ok(path),
+        Ok((response, _)) => Err(storage_error(response.status, &response.body)),
+        Err(CopyError::TooLarge(limit)) => Err(too_large(limit)),
+        Err(CopyError::Failed(why)) => Err(JobResult::retry(
+            format!("copying the image to Storage failed: {why}"),
+            None,
+        )),
+    }
+}
+
+/// A `data:` output (small, already in memory) uploaded as bytes.
+async fn store_data_uri<S: HttpClient>(
+    host: &S,
+    config: &Config,
+    base: &str,
+    key: &str,
+    uri: &str,
+    stem: &str,
+) -> Result<String, JobResult> {
+    let Some((meta, data)) = uri.strip_prefix("data:").and_then(|r| r.split_once(',')) else {
+        return Err(JobResult::fail("The model returned a malformed data URI."));
+    };
+    let content_type = meta
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some(ext) = extension(&content_type) else {
+        return Err(JobResult::fail(format!(
+            "The model returned a file that is not an image ({content_type:?})."
+        )));
+    };
+    if data.len() as u64 > config.worker.max_image_bytes.saturating_mul(4) / 3 + 4 {
+        return Err(too_large(config.worker.max_image_bytes));
+    }
+    let bytes = if meta.ends_with(";base64") {
+        base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| {
+                JobResult::fail("The model returned a data URI that is not valid base64.")
+            })?
+    } else {
+        data.as_bytes().to_vec()
+    };
+    let path = format!("{stem}.{ext}");
+    let request = upload_request(config, base, key, &path, &content_type, Some(bytes));
+    match host.send(request).await {
+        Ok(r) if r.status < 300 => Ok(path),
+        Ok(r) => Err(storage_error(r.status, &r.body)),
+        Err(e) => Err(JobResult::retry(
+            format!("Storage upload failed: {e}"),
+            None,
+        )),
+    }
+}
+
+fn upload_request(
+    config: &Config,
+    base: &str,
+    key: &str,
+    path: &str,
+    content_type: &str,
+    body: Option<Vec<u8>>,
+) -> HttpRequest {
+    HttpRequest {
+        method: "POST",
+        url: format!("{base}/storage/v1/object/{}/{path}", config.worker.bucket),
+        headers: vec![
+            ("authorization", format!("Bearer {key}")),
+            ("apikey", key.to_owned()),
+            ("content-type", content_type.to_owned()),
+            // The object never changes under this name (a retry writes the same image).
+            ("cache-control", "max-age=31536000".into()),
+            ("x-upsert", "true".into()),
+        ],
+        body,
+        timeout_ms: DOWNLOAD_TIMEOUT_MS * 2,
+    }
+}
+
+/// The URL clients get: public, or signed for a private bucket.
+async fn public_or_signed_url<S: HttpClient>(
+    host: &S,
+    config: &Config,
+    base: &str,
+    key: &str,
+    path: &str,
+) -> Result<String, JobResult> {
+    let bucket = &config.worker.bucket;
+    if config.worker.public_bucket {
+        return Ok(format!("{base}/storage/v1/object/public/{bucket}/{path}"));
+    }
+    let request = HttpRequest {
+        method: "POST",
+        url: format!("{base}/storage/v1/object/sign/{bucket}/{path}"),
+        headers: vec![
+            ("authorization", format!("Bearer {key}")),
+            ("apikey", key.to_owned()),
+            ("content-type", "application/json".into()),
+        ],
+        body: Some(
+            serde_json::json!({ "expiresIn": config.worker.signed_url_secs })
+                .to_string()
+                .into_bytes(),
+        ),
+        timeout_ms: 15_000,
+    };
+    let response = host
+        .send(request)
+        .await
+        .map_err(|e| JobResult::retry(format!("signing the URL failed: {e}"), None))?;
+    if response.status >= 300 {
+        return Err(storage_error(response.status, &response.body));
+    }
+    let signed = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| {
+            v.get("signedURL")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| {
+            JobResult::retry("Storage answered the sign request without signedURL", None)
+        })?;
+    // Storage answers a path relative to /storage/v1 (SUPABASE.md).
+    Ok(format!(
+        "{base}/storage/v1{}",
+        if signed.starts_with('/') {
+            signed
+        } else {
+            format!("/{signed}")
+        }
+    ))
+}
+
+fn extension(content_type: &str) -> Option<&'static str> {
+    IMAGE_TYPES
+        .iter()
+        .find(|(t, _)| *t == content_type)
+        .map(|(_, e)| *e)
+}
+
+fn too_large(limit: u64) -> JobResult {
+    let limit = if limit >= 1024 * 1024 {
+        format!("{} MB", limit / (1024 * 1024))
+    } else {
+        format!("{} KB", limit / 1024)
+    };
+    JobResult::fail(format!("The image is larger than the {limit} limit."))
+}
+
+/// Storage's 4xx are our mistakes (bad bucket, type, size): final; 5xx: retry.
+fn storage_error(status: u16, body: &[u8]) -> JobResult {
+    let detail = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+    if status >= 500 || status == 429 {
+        JobResult::retry(format!("Storage answered {status}: {detail}"), None)
+    } else {
+        JobResult::fail(format!(
+            "Storage refused the image (HTTP {status}): {detail}"
+        ))
+    }
+}
+
+fn origin_of(url: &str) -> String {
+    super::hosts::Origin::parse(url)
+        .map(|o| o.host)
+        .unwrap_or_else(|| "not an http(s) URL".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_images_are_stored() {
+        assert_eq!(extension("image/png"), Some("png"));
+        assert_eq!(extension("image/svg+xml"), Some("svg"));
+        assert_eq!(extension("text/html"), None);
+        assert_eq!(extension("application/octet-stream"), None);
+    }
+}

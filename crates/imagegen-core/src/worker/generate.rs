@@ -1,0 +1,81 @@
+//! The generate-image job: the generation becomes processing, its prediction runs (the same code as the
+//! process-generation function), and on success a download-image job takes the outputs to Storage.
+
+use super::download::DownloadPayload;
+use super::JobResult;
+use crate::config::Config;
+use crate::db::generation as db;
+use crate::db::queue::{self, Job};
+use crate::generation::{run_prediction, Deadlines, RunError};
+use crate::handlers::process_generation::parse_rfc3339_ms;
+use crate::ports::{HttpClient, Platform, Rpc, Timer};
+use crate::replicate::client::Replicate;
+use uuid::Uuid;
+
+pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
+    host: &S,
+    config: &Config,
+    job: &Job,
+    generation_id: Uuid,
+    budget_ms: f64,
+) -> JobResult {
+    let Some(api) = config.replicate.as_ref() else {
+        return JobResult::retry("REPLICATE_API_TOKEN is not set for process-jobs", Some(60));
+    };
+    let generation = match db::start_processing(host, generation_id).await {
+        Ok(Some(g)) => g,
+        Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
+        Err(e) => return JobResult::retry(format!("database: {e}"), None),
+    };
+    if generation.status == "completed" || generation.status == "failed" {
+        return JobResult::done(
+            serde_json::json!({"skipped": format!("generation already {}", generation.status)}),
+        );
+    }
+    let created = parse_rfc3339_ms(&generation.created_at).unwrap_or_else(|| host.now_ms());
+    let deadlines = Deadlines {
+        budget_ms,
+        give_up_ms: created + f64::from(config.generation_timeout_secs) * 1000.0,
+    };
+    let replicate = Replicate::new(api, host, host, host);
+    // From the second attempt on, an earlier create may have been lost in transit: look for it first.
+    match run_prediction(
+        host,
+        &replicate,
+        &generation,
+        job.attempt_number > 1,
+        deadlines,
+    )
+    .await
+    {
+        Ok(done) => {
+            let payload = DownloadPayload {
+                generation_id,
+                prediction_id: done.prediction_id.clone(),
+                outputs: done.outputs.clone(),
+            };
+            let payload = serde_json::to_value(&payload).unwrap_or_default();
+            match queue::enqueue(
+                host,
+                "download-image",
+                &payload,
+                &format!("download-image:{generation_id}"),
+            )
+            .await
+            {
+                Ok(_) => JobResult::done(serde_json::json!({
+                    "prediction_id": done.prediction_id,
+                    "outputs": done.outputs,
+                    "resumed": done.resumed,
+                    "predict_time": done.prediction.metrics.predict_time,
+                })),
+                Err(e) => JobResult::retry(format!("database: {e}"), None),
+            }
+        }
+        Err(RunError::Retry {
+            message,
+            retry_in_secs,
+        }) => JobResult::retry(message, retry_in_secs),
+        Err(RunError::Fail { message, .. }) => JobResult::fail(message),
+    }
+}

@@ -1,0 +1,219 @@
+// The worker end to end on the local stack with the simulator: start-generation wakes process-jobs, the
+// prediction runs, the image lands in Storage, the row completes. Failure paths, a crash mid-job, and
+// 3 concurrent workers over 300 generations.
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { Simulator, spawnStack, type Stack, type TestUser } from "./_stack.ts";
+import { LOCAL_ANON_KEY, LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
+
+type Row = Record<string, unknown>;
+
+async function withWorker(
+  simArgs: string[],
+  env: Record<string, string>,
+  fn: (stack: Stack, sim: Simulator) => Promise<void>,
+) {
+  const sim = await Simulator.start(simArgs);
+  const stack = await spawnStack({
+    REPLICATE_API_BASE: sim.apiBase,
+    REPLICATE_API_TOKEN: Simulator.TOKEN,
+    DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
+    ...env,
+  });
+  try {
+    await fn(stack, sim);
+  } finally {
+    await stack.close();
+    await sim.stop();
+  }
+}
+
+async function start(stack: Stack, user: TestUser, body: Row): Promise<string> {
+  const res = await stack.startGeneration(user.token, { prompt: "a lighthouse at dusk", ...body });
+  assertEquals(res.status, 200, JSON.stringify(res.body));
+  return res.body.generation_id;
+}
+
+/** Follows the row as a client would (GET start-generation?id=) until it is finished. */
+async function finished(stack: Stack, user: TestUser, id: string, ms = 30_000): Promise<Row> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const res = await stack.call(`start-generation?id=${id}`, { token: user.token });
+    const row = await res.json();
+    if (row.status === "completed" || row.status === "failed") return row;
+    if (Date.now() > until) throw new Error(`generation ${id} still ${row.status} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function processJobs(stack: Stack, token: string | null = LOCAL_SERVICE_ROLE_KEY) {
+  const res = await stack.call("process-jobs", { method: "POST", token: token ?? undefined });
+  return { status: res.status, body: await res.json() };
+}
+
+async function creates(sim: Simulator) {
+  const stats = await sim.admin("GET", "stats");
+  return { total: stats.creates_total as number, duplicates: stats.duplicate_creates as number };
+}
+
+Deno.test("worker: accepted generations complete on their own, images in Storage", async () => {
+  await withWorker(["--time-scale", "0.02"], {}, async (stack, sim) => {
+    const user = await stack.newUser();
+    const cases: [Row, string][] = [
+      [{ model_id: "black-forest-labs/flux-schnell", width: 1024, height: 576 }, "image/webp"],
+      [{ model_id: "recraft-ai/recraft-v3-svg" }, "image/svg+xml"],
+      [
+        {
+          model_id: "black-forest-labs/flux-dev",
+          image_url: "https://example.com/source.png",
+          strength: 0.6,
+        },
+        "image/webp",
+      ],
+      [{ model_id: "black-forest-labs/flux-schnell", num_outputs: 2, output_format: "png" }, "image/png"],
+    ];
+    for (const [body, type] of cases) {
+      const id = await start(stack, user, body);
+      const row = await finished(stack, user, id);
+      assertEquals(row.status, "completed", `${JSON.stringify(body)}: ${row.error_message}`);
+      assertMatch(String(row.storage_path), new RegExp(`^${user.id}/${id}\\.(webp|png|svg)$`));
+      assertEquals(
+        row.image_url,
+        `${stack.url}/storage/v1/object/public/generated-images/${row.storage_path}`,
+      );
+      const image = await fetch(String(row.image_url));
+      assertEquals([image.status, image.headers.get("content-type")], [200, type], String(row.image_url));
+      assert((await image.arrayBuffer()).byteLength > 100);
+      assert(row.started_at && row.completed_at, "timings recorded");
+      const outputs = row.outputs as Row[];
+      assertEquals(outputs.length, (body.num_outputs as number) ?? 1);
+    }
+    assertEquals(await creates(sim), { total: cases.length, duplicates: 0 });
+  });
+});
+
+Deno.test("worker: a transient model failure is retried, then succeeds", async () => {
+  await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
+    await sim.admin("POST", "faults", {
+      kind: "fail",
+      on: "create",
+      times: 1,
+      error: "E6716: Timed out starting model",
+    });
+    const user = await stack.newUser();
+    const id = await start(stack, user, {});
+    // The kicked run fails retryably: the job waits for its backoff (10 s ± 25 %)...
+    const until = Date.now() + 15_000;
+    let job: Row = {};
+    while (Date.now() < until) {
+      [job] = await stack.sql`select status, attempt_number, error_message from job_queue
+                              where job_type = 'generate-image' and payload->>'generation_id' = ${id}`;
+      if (job.status === "pending" && job.attempt_number === 1) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assertMatch(String(job.error_message), /did not start in time/);
+    // ...then, as if the backoff had passed, the next sweep runs it again.
+    await stack.sql`update job_queue set run_at = now() where payload->>'generation_id' = ${id}`;
+    assertEquals((await processJobs(stack)).status, 200);
+    const row = await finished(stack, user, id);
+    assertEquals(row.status, "completed", String(row.error_message));
+    // The failed prediction could not deliver, so exactly one replacement was paid for.
+    assertEquals((await creates(sim)).total, 2);
+    const stats = await sim.admin("GET", "stats");
+    assertEquals(stats.predictions_by_status, { failed: 1, succeeded: 1 });
+  });
+});
+
+Deno.test("worker: a permanent failure fails the generation with a readable reason", async () => {
+  await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
+    await sim.admin("POST", "faults", { kind: "nsfw", on: "create" });
+    const user = await stack.newUser();
+    const row = await finished(stack, user, await start(stack, user, {}));
+    assertEquals(row.status, "failed");
+    assertEquals(row.error_message, "The model's safety filter blocked the image. Try a different prompt.");
+    const [job] = await stack
+      .sql`select status, attempt_number from job_queue where job_type = 'generate-image'`;
+    assertEquals(job, { status: "failed", attempt_number: 1 }, "not retried");
+  });
+});
+
+Deno.test("worker: killed mid-job, a later run resumes after the lease expires; one create", async () => {
+  await withWorker(["--latency", "*=4000:0"], { JOB_LEASE_SECS: "2" }, async (stack, sim) => {
+    const user = await stack.newUser();
+    const id = await start(stack, user, {});
+    // Kill once the prediction exists on Replicate and the worker is waiting on it.
+    const until = Date.now() + 10_000;
+    while ((await creates(sim)).total === 0) {
+      if (Date.now() > until) throw new Error("the kicked worker never created the prediction");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    await stack.restartGateway(); // the worker process dies mid-poll
+    await new Promise((r) => setTimeout(r, 2500)); // the lease runs out
+    const run = await processJobs(stack);
+    assertEquals(run.status, 200);
+    const row = await finished(stack, user, id);
+    assertEquals(row.status, "completed", String(row.error_message));
+    assertEquals(await creates(sim), { total: 1, duplicates: 0 });
+    const [job] = await stack.sql`select attempt_number from job_queue where job_type = 'generate-image'`;
+    assertEquals(job.attempt_number, 2, "the crashed attempt counted");
+  });
+});
+
+Deno.test("worker: 3 concurrent invocations over 300 generations complete each exactly once", async () => {
+  await withWorker(
+    ["--time-scale", "0"],
+    { WORKER_KICK: "false", MAX_PENDING_GENERATIONS: "1000" },
+    async (stack, sim) => {
+      const user = await stack.newUser();
+      const ids = [];
+      for (let i = 0; i < 300; i++) ids.push(await start(stack, user, { prompt: `scene ${i}` }));
+      const runs = await Promise.all([processJobs(stack), processJobs(stack), processJobs(stack)]);
+      assertEquals(runs.map((r) => r.status), [200, 200, 200]);
+      const claimed = runs.reduce((n, r) => n + r.body.claimed, 0);
+      const [counts] = await stack.sql`
+      select count(*) filter (where status = 'completed')::int as completed,
+             count(*)::int as total,
+             count(distinct image_url)::int as images
+        from image_generations`;
+      assertEquals(counts, { completed: 300, total: 300, images: 300 });
+      const jobs = await stack
+        .sql`select job_type, status, count(*)::int as n from job_queue group by 1, 2 order by 1, 2`;
+      assertEquals(jobs.map((j) => [j.job_type, j.status, j.n]), [
+        ["download-image", "completed", 300],
+        ["generate-image", "completed", 300],
+      ]);
+      assertEquals(claimed, 600, "every job claimed once across the three workers");
+      assertEquals(await creates(sim), { total: 300, duplicates: 0 });
+    },
+  );
+});
+
+Deno.test("worker: images from unexpected hosts and oversize images are refused", async () => {
+  await withWorker(["--time-scale", "0"], { DOWNLOAD_ALLOWED_HOSTS: "" }, async (stack) => {
+    const user = await stack.newUser();
+    const row = await finished(stack, user, await start(stack, user, {}));
+    assertEquals(row.status, "failed");
+    assertMatch(String(row.error_message), /^Refused to download the image from an unexpected address/);
+  });
+  await withWorker(
+    ["--time-scale", "0", "--output-bytes", "300000"],
+    { MAX_IMAGE_BYTES: "100000" },
+    async (stack) => {
+      const user = await stack.newUser();
+      const row = await finished(stack, user, await start(stack, user, { output_format: "png" }));
+      assertEquals(row.status, "failed");
+      assertMatch(String(row.error_message), /larger than/);
+    },
+  );
+});
+
+Deno.test("worker: process-jobs refuses user and anon tokens", async () => {
+  await withWorker(["--time-scale", "0"], {}, async (stack) => {
+    const user = await stack.newUser();
+    assertEquals((await processJobs(stack, user.token)).status, 403);
+    assertEquals((await processJobs(stack, LOCAL_ANON_KEY)).status, 403);
+    assertEquals((await processJobs(stack, null)).status, 401);
+    const ok = await processJobs(stack);
+    assertEquals([ok.status, ok.body.claimed], [200, 0]);
+  });
+});
