@@ -182,6 +182,8 @@ export class Stack {
       SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
       SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
       JWT_SECRET: LOCAL_JWT_SECRET,
+      // Tests of one function do not want the worker woken behind their back; worker tests turn it on.
+      WORKER_KICK: "false",
       GATEWAY_PORT: "0",
       ...env,
     };

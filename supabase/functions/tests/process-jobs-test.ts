@@ -17,6 +17,7 @@ async function withWorker(
     REPLICATE_API_BASE: sim.apiBase,
     REPLICATE_API_TOKEN: Simulator.TOKEN,
     DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
+    WORKER_KICK: "true",
     ...env,
   });
   try {

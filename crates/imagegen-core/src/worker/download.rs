@@ -332,15 +332,30 @@ fn too_large(limit: u64) -> JobResult {
     JobResult::fail(format!("The image is larger than the {limit} limit."))
 }
 
-/// Storage's 4xx are our mistakes (bad bucket, type, size): final; 5xx: retry.
+/// Whether a Storage error is worth retrying. Supabase Storage answers HTTP 400 for nearly every error
+/// and puts the real status in the body's `statusCode` (a string: "503" for connection limits and lock
+/// timeouts, "423" for a locked object, "413"/"415" for size and type), so that decides, not the HTTP
+/// status (supabase/storage `src/internal/errors`).
 fn storage_error(status: u16, body: &[u8]) -> JobResult {
-    let detail = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
-    if status >= 500 || status == 429 {
-        JobResult::retry(format!("Storage answered {status}: {detail}"), None)
+    let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let code = parsed
+        .as_ref()
+        .and_then(|v| v.get("statusCode"))
+        .and_then(|c| {
+            c.as_str()
+                .map(str::to_owned)
+                .or_else(|| c.as_u64().map(|n| n.to_string()))
+        })
+        .and_then(|c| c.parse::<u16>().ok())
+        .unwrap_or(status);
+    let message = parsed
+        .as_ref()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+    if code >= 500 || matches!(code, 408 | 423 | 429) {
+        JobResult::retry(format!("Storage answered {code}: {message}"), None)
     } else {
-        JobResult::fail(format!(
-            "Storage refused the image (HTTP {status}): {detail}"
-        ))
+        JobResult::fail(format!("Storage refused the image ({code}): {message}"))
     }
 }
 
@@ -353,6 +368,31 @@ fn origin_of(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_errors_are_judged_by_their_body() {
+        let busy = br#"{"statusCode":"503","code":"DatabaseTimeout","error":"x","message":"too many connections"}"#;
+        assert!(matches!(storage_error(400, busy), JobResult::Retry { .. }));
+        let locked =
+            br#"{"statusCode":"423","code":"ResourceLocked","error":"x","message":"locked"}"#;
+        assert!(matches!(
+            storage_error(400, locked),
+            JobResult::Retry { .. }
+        ));
+        let big = br#"{"statusCode":"413","code":"EntityTooLarge","error":"x","message":"The object exceeded the maximum allowed size"}"#;
+        match storage_error(400, big) {
+            JobResult::Fail(m) => assert!(
+                m.contains("413") && m.contains("maximum allowed size"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            storage_error(502, b"<html>bad gateway</html>"),
+            JobResult::Retry { .. }
+        ));
+        assert!(matches!(storage_error(403, b"nope"), JobResult::Fail(_)));
+    }
 
     #[test]
     fn only_images_are_stored() {
