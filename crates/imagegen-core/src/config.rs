@@ -55,6 +55,9 @@ pub struct WorkerConfig {
     pub extra_download_hosts: Vec<String>,
     /// `MAX_IMAGE_BYTES` (20 MB): larger downloads are refused.
     pub max_image_bytes: u64,
+    /// `LEGACY_WAIT_SECS` (120): how long the synchronous generate-image waits before answering 202
+    /// (under Supabase's 150 s wall clock).
+    pub legacy_wait_secs: u32,
 }
 
 /// A setting that is present but unusable; names the variable so the operator can fix it.
@@ -153,6 +156,7 @@ impl AppContext {
                 })
                 .unwrap_or_default(),
             max_image_bytes: u64::from(positive("MAX_IMAGE_BYTES", 20 * 1024 * 1024)?),
+            legacy_wait_secs: positive("LEGACY_WAIT_SECS", 120)?,
         };
         let supabase_url =
             non_empty("SUPABASE_URL").map(|u| u.trim().trim_end_matches('/').to_owned());

@@ -106,6 +106,32 @@ impl EdgeApp {
         })
     }
 
+    /// `generate-image` (legacy, synchronous): answers the finished generation, or 202 past its limit.
+    #[wasm_bindgen(js_name = generateImage)]
+    pub fn generate_image(&self, request: web_sys::Request) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let head = head(&request);
+            let response = match &inner.context {
+                Ok(ctx) => {
+                    let (response, kick) = handlers::generate_image::handle(
+                        ctx,
+                        &inner.host,
+                        &head,
+                        StreamBody(request.body()),
+                    )
+                    .await;
+                    if let Some(kick) = kick {
+                        wake_worker(&inner, kick);
+                    }
+                    response
+                }
+                Err(e) => misconfigured(e),
+            };
+            to_web(&response).map(JsValue::from)
+        })
+    }
+
     /// `models`: the catalog for clients (no configuration needed).
     pub fn models(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
         to_web(&handlers::models::handle(&head(&request)))

@@ -12,6 +12,7 @@ const RPC_ALLOWED = new Set([
   "start_generation_processing",
   "complete_generation",
   "claim_next_job",
+  "claim_generation_jobs",
   "complete_job",
   "extend_lease",
   "enqueue_job",

@@ -36,6 +36,28 @@ pub async fn claim<R: Rpc>(
         .collect()
 }
 
+/// Claims the due jobs of one generation (the legacy synchronous path).
+pub async fn claim_for_generation<R: Rpc>(
+    rpc: &R,
+    generation: uuid::Uuid,
+    worker: &str,
+    lease_secs: u32,
+) -> Result<Vec<Job>, RpcError> {
+    let args = [
+        SqlArg::new("p_generation_id", SqlType::Uuid, generation.to_string()),
+        SqlArg::new("worker_id", SqlType::Text, worker),
+        SqlArg::new("lease_seconds", SqlType::Int, lease_secs.to_string()),
+    ];
+    rpc.call("claim_generation_jobs", &args)
+        .await?
+        .into_iter()
+        .map(|row| {
+            serde_json::from_value(row)
+                .map_err(|e| RpcError::BadAnswer(format!("claim_generation_jobs: {e}")))
+        })
+        .collect()
+}
+
 /// How a job ended, for `complete_job`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Completion {

@@ -1,5 +1,6 @@
 //! Endpoint logic, generic over the ports so it runs natively in tests and in wasm in production.
 
+pub mod generate_image;
 pub mod models;
 pub mod process_generation;
 pub mod process_jobs;

@@ -157,7 +157,12 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
 }
 
 /// Ends the job with complete_job; answers the outcome word for the summary.
-async fn finish<S: Rpc>(host: &S, worker: &str, job: &Job, result: &JobResult) -> &'static str {
+pub(crate) async fn finish<S: Rpc>(
+    host: &S,
+    worker: &str,
+    job: &Job,
+    result: &JobResult,
+) -> &'static str {
     match queue::complete(host, job.id, worker, &result.completion()).await {
         Ok(CompleteOutcome::Completed) => "completed",
         Ok(CompleteOutcome::Retrying) => "retrying",

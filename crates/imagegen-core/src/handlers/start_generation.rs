@@ -58,6 +58,33 @@ async fn run<R: Rpc, B: RequestBody>(
     now_ms: f64,
     log: &mut RequestLog,
 ) -> Result<Response, ApiError> {
+    let a = accept(ctx, rpc, head, body, now_ms, log).await?;
+    let response = accepted(a.generation_id, &a.status);
+    Ok(if a.replayed {
+        response.with_header("idempotent-replayed", "true")
+    } else {
+        response
+    })
+}
+
+/// A request accepted by `start_generation`: new, or an idempotent replay of an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Accepted {
+    pub generation_id: uuid::Uuid,
+    pub status: String,
+    pub replayed: bool,
+}
+
+/// Everything start-generation does before answering: token, body, the one SQL call. Shared with the
+/// legacy generate-image function, so both accept and refuse exactly the same requests.
+pub(crate) async fn accept<R: Rpc, B: RequestBody>(
+    ctx: &AppContext,
+    rpc: &R,
+    head: &RequestHead,
+    body: B,
+    now_ms: f64,
+    log: &mut RequestLog,
+) -> Result<Accepted, ApiError> {
     // Authenticate before reading the body: anonymous callers learn nothing about validation.
     let claims = verify_token(head, &ctx.verifier, now_ms)?;
     let user = claims.require_user().map_err(auth_error)?;
@@ -95,12 +122,12 @@ async fn run<R: Rpc, B: RequestBody>(
     match outcome {
         StartOutcome::Created { generation_id, status } => {
             log.generation_id = Some(generation_id);
-            Ok(accepted(generation_id, &status))
+            Ok(Accepted { generation_id, status, replayed: false })
         }
         StartOutcome::Existing { generation_id, status } => {
             log.generation_id = Some(generation_id);
             log.replayed = true;
-            Ok(accepted(generation_id, &status).with_header("idempotent-replayed", "true"))
+            Ok(Accepted { generation_id, status, replayed: true })
         }
         StartOutcome::IdempotencyConflict { generation_id } => {
             log.generation_id = Some(generation_id);
@@ -156,7 +183,7 @@ async fn status<R: Rpc>(
 }
 
 /// What clients see of a generation (the row's client-facing columns).
-fn generation_json(g: &crate::db::generation::StoredGeneration) -> serde_json::Value {
+pub(crate) fn generation_json(g: &crate::db::generation::StoredGeneration) -> serde_json::Value {
     serde_json::json!({
         "generation_id": g.id,
         "id": g.id,
@@ -178,12 +205,20 @@ fn generation_json(g: &crate::db::generation::StoredGeneration) -> serde_json::V
 /// The background call that wakes process-jobs after a new generation was accepted (not after replays
 /// or errors), so its job starts within milliseconds instead of at the next pg_cron minute.
 pub fn kick_after(ctx: &AppContext, response: &Response) -> Option<crate::ports::HttpRequest> {
-    let config = &ctx.config;
     let replay = response
         .headers
         .iter()
         .any(|(k, _)| *k == "idempotent-replayed");
-    if !config.worker.kick || response.status != 200 || replay {
+    if response.status != 200 || replay {
+        return None;
+    }
+    worker_kick(ctx)
+}
+
+/// `POST <SUPABASE_URL>/functions/v1/process-jobs` with the service key, when kicking is on.
+pub(crate) fn worker_kick(ctx: &AppContext) -> Option<crate::ports::HttpRequest> {
+    let config = &ctx.config;
+    if !config.worker.kick {
         return None;
     }
     let (base, key) = (

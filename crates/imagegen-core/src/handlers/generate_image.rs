@@ -1,0 +1,134 @@
+//! `POST /functions/v1/generate-image` — the legacy synchronous API, kept so existing clients work
+//! while they move to start-generation. Same request, same validation and errors (the same `accept`),
+//! the same queue rows; then the request runs its own generation's jobs in-process with the worker's
+//! code (claimed with a lease, completed with `complete_job`, so retries and idempotency are the worker's)
+//! and answers the finished generation. Past `LEGACY_WAIT_SECS` it answers 202 with the generation id
+//! and wakes the worker to carry on.
+
+use super::process_jobs::finish;
+use super::start_generation::{accept, generation_json, worker_kick};
+use crate::config::AppContext;
+use crate::db::generation as db;
+use crate::db::queue;
+use crate::error::ApiError;
+use crate::http::{RequestHead, Response};
+use crate::log::RequestLog;
+use crate::ports::{HttpClient, HttpRequest, Platform, RequestBody, Rpc, StreamCopy, Timer};
+use crate::worker::run_job;
+
+/// Function name, as deployed and as logged.
+pub const NAME: &str = "generate-image";
+
+/// How often the request looks again when another worker holds its job or a retry is waiting.
+const POLL_MS: u64 = 250;
+
+/// Handles one request. Answers the response and, when the generation is left unfinished, the call that
+/// wakes process-jobs (to be sent in the background).
+pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody>(
+    ctx: &AppContext,
+    host: &S,
+    head: &RequestHead,
+    body: B,
+) -> (Response, Option<HttpRequest>) {
+    let started = host.monotonic_ms();
+    let id = super::request_id(head, host);
+    let mut log = RequestLog::new(NAME, id.clone(), &head.method);
+    let outcome = match head.method.as_str() {
+        "OPTIONS" => Ok((Response::preflight(), false)),
+        "POST" => run(ctx, host, head, body, &id, &mut log).await,
+        _ => Err(ApiError::new(
+            405,
+            "method_not_allowed",
+            "use POST to generate an image",
+        )),
+    };
+    let (response, unfinished) = outcome.unwrap_or_else(|e| {
+        log.code = Some(e.code);
+        (Response::error(&e), false)
+    });
+    host.log(&log.finish(response.status, host.monotonic_ms() - started));
+    let kick = if unfinished { worker_kick(ctx) } else { None };
+    let response = response
+        .with_header("x-request-id", id)
+        // RFC 9745 / 8288: tell clients this endpoint is deprecated and where its successor is.
+        .with_header("deprecation", "true")
+        .with_header(
+            "link",
+            "</functions/v1/start-generation>; rel=\"successor-version\"",
+        );
+    (response, kick)
+}
+
+async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody>(
+    ctx: &AppContext,
+    host: &S,
+    head: &RequestHead,
+    body: B,
+    request_id: &str,
+    log: &mut RequestLog,
+) -> Result<(Response, bool), ApiError> {
+    let now = host.now_ms();
+    let accepted = accept(ctx, host, head, body, now, log).await?;
+    let config = &ctx.config;
+    let deadline = now + f64::from(config.worker.legacy_wait_secs) * 1000.0;
+    let worker = format!("generate-image:{request_id}");
+    let database = |e: crate::ports::RpcError| super::start_generation::database_error(&e);
+
+    loop {
+        let jobs = queue::claim_for_generation(
+            host,
+            accepted.generation_id,
+            &worker,
+            config.worker.lease_secs,
+        )
+        .await
+        .map_err(database)?;
+        let claimed = !jobs.is_empty();
+        for job in jobs {
+            let result = run_job(host, config, &job, deadline).await;
+            finish(host, &worker, &job, &result).await;
+        }
+        let generation = db::load(host, accepted.generation_id)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| {
+                ApiError::new(404, "generation_not_found", "the generation was deleted")
+            })?;
+        match generation.status.as_str() {
+            "completed" => {
+                return Ok((
+                    Response::json(200, generation_json(&generation).to_string()),
+                    false,
+                ))
+            }
+            "failed" => {
+                let message = generation
+                    .error_message
+                    .unwrap_or_else(|| "the generation failed".into());
+                let body = serde_json::json!({
+                    "error": message,
+                    "code": "generation_failed",
+                    "generation_id": generation.id,
+                    "status": "failed",
+                });
+                return Ok((Response::json(502, body.to_string()), false));
+            }
+            _ => {}
+        }
+        if host.now_ms() + POLL_MS as f64 >= deadline {
+            let body = serde_json::json!({
+                "generation_id": generation.id,
+                "status": generation.status,
+                "message": "still running: follow it with GET /functions/v1/start-generation?id=<generation_id>",
+            });
+            return Ok((
+                Response::json(202, body.to_string()).with_header("retry-after", "5"),
+                true,
+            ));
+        }
+        if !claimed {
+            // Another worker holds it, or a retry waits for its backoff.
+            host.sleep_ms(POLL_MS).await;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// The legacy synchronous generate-image on the new pipeline: it answers the stored image, falls back to
+// 202 past its limit while the work goes on, and accepts and refuses exactly what start-generation does.
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { Simulator, spawnStack, type Stack } from "./_stack.ts";
+import { LOCAL_ANON_KEY } from "../../../scripts/local/keys.ts";
+
+async function withLegacy(
+  simArgs: string[],
+  env: Record<string, string>,
+  fn: (stack: Stack, sim: Simulator) => Promise<void>,
+) {
+  const sim = await Simulator.start(simArgs);
+  const stack = await spawnStack({
+    REPLICATE_API_BASE: sim.apiBase,
+    REPLICATE_API_TOKEN: Simulator.TOKEN,
+    DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
+    WORKER_KICK: "true",
+    ...env,
+  });
+  try {
+    await fn(stack, sim);
+  } finally {
+    await stack.close();
+    await sim.stop();
+  }
+}
+
+async function legacy(stack: Stack, token: string | undefined, body: unknown) {
+  const res = await stack.call("generate-image", {
+    method: "POST",
+    token,
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+const REQUEST = {
+  prompt: "a lighthouse at dusk",
+  model_id: "black-forest-labs/flux-schnell",
+  width: 1024,
+  height: 1024,
+};
+
+Deno.test("generate-image (legacy): answers the finished generation with a stored image", async () => {
+  await withLegacy(["--time-scale", "0.05"], {}, async (stack, sim) => {
+    const user = await stack.newUser();
+    const res = await legacy(stack, user.token, REQUEST);
+    assertEquals(res.status, 200, JSON.stringify(res.body));
+    assertEquals(res.body.status, "completed");
+    assertEquals(res.body.model_id, REQUEST.model_id);
+    assert(res.body.started_at && res.body.completed_at, "timings");
+    assertEquals(res.headers.get("deprecation"), "true");
+    assertMatch(
+      res.headers.get("link") ?? "",
+      /<\/functions\/v1\/start-generation>; rel="successor-version"/,
+    );
+    const image = await fetch(res.body.image_url);
+    assertEquals([image.status, image.headers.get("content-type")], [200, "image/webp"]);
+    await image.body?.cancel();
+    const stats = await sim.admin("GET", "stats");
+    assertEquals(
+      [stats.creates_total, stats.duplicate_creates],
+      [1, 0],
+      "the kicked worker did not run it too",
+    );
+    const jobs = await stack.sql`select job_type, status from job_queue order by id`;
+    assertEquals(jobs.map((j) => `${j.job_type}:${j.status}`), [
+      "generate-image:completed",
+      "download-image:completed",
+    ]);
+  });
+});
+
+Deno.test("generate-image (legacy): past its limit it answers 202 and the generation completes later", async () => {
+  await withLegacy(["--latency", "*=4000:0"], { LEGACY_WAIT_SECS: "1" }, async (stack) => {
+    const user = await stack.newUser();
+    const res = await legacy(stack, user.token, REQUEST);
+    assertEquals(res.status, 202, JSON.stringify(res.body));
+    assertEquals(res.headers.get("deprecation"), "true");
+    const id = res.body.generation_id;
+    const until = Date.now() + 30_000;
+    let row: Record<string, unknown> = {};
+    while (Date.now() < until) {
+      row = await (await stack.call(`start-generation?id=${id}`, { token: user.token })).json();
+      if (row.status === "completed" || row.status === "failed") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assertEquals(row.status, "completed", String(row.error_message));
+  });
+});
+
+Deno.test("generate-image (legacy): a failed generation is an error with its reason", async () => {
+  await withLegacy(["--time-scale", "0"], {}, async (stack, sim) => {
+    await sim.admin("POST", "faults", { kind: "nsfw", on: "create" });
+    const user = await stack.newUser();
+    const res = await legacy(stack, user.token, REQUEST);
+    assertEquals([res.status, res.body.code, res.body.status], [502, "generation_failed", "failed"]);
+    assertMatch(res.body.error, /safety filter/);
+  });
+});
+
+Deno.test("generate-image (legacy): validation and auth errors are identical to start-generation's", async () => {
+  await withLegacy(["--time-scale", "0"], { WORKER_KICK: "false" }, async (stack, sim) => {
+    const user = await stack.newUser();
+    const cases: [string | undefined, unknown][] = [
+      [user.token, { model_id: "black-forest-labs/flux-schnell" }],
+      [user.token, { ...REQUEST, model_id: "acme/unknown" }],
+      [user.token, { ...REQUEST, width: 9000 }],
+      [user.token, { ...REQUEST, image_url: "https://example.com/a.png" }],
+      [user.token, "{not json"],
+      [LOCAL_ANON_KEY, REQUEST],
+    ];
+    for (const [token, body] of cases) {
+      const old = await legacy(stack, token, body);
+      const now = await stack.startGeneration(token, body);
+      assertEquals([old.status, old.body], [now.status, now.body], JSON.stringify(body));
+    }
+    const missing = await legacy(stack, undefined, REQUEST);
+    assertEquals(missing.status, 401);
+    assertEquals(await stack.count("image_generations"), 0, "refusals write nothing");
+    assertEquals((await sim.admin("GET", "stats")).creates_total, 0);
+  });
+});
