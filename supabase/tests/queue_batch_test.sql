@@ -1,7 +1,7 @@
 -- The batch functions: enqueue_jobs inserts many jobs in one statement, complete_jobs completes only
 -- the jobs the caller still holds; and lookups by id no longer go through the processing-lease index.
 begin;
-select plan(8);
+select plan(12);
 
 create function pg_temp.explain_lines(q text) returns setof text language plpgsql as $$
 declare
@@ -40,6 +40,15 @@ select unalike(
    ) plan(line)),
   '%job_queue_processing_locked_until%',
   'lookups by id do not use the processing-lease index');
+
+-- defer_job: still running elsewhere, back to the queue without spending an attempt
+select is(public.defer_job(3, 'someone-else', 5) ->> 'outcome', 'lease_lost', 'defer_job: only the holder');
+select is(public.defer_job(3, 'w2', 5) ->> 'outcome', 'deferred', 'defer_job: the holder defers');
+select ok((select status = 'pending' and attempt_number = 0 and run_at = now() + interval '5 seconds'
+                  and locked_by is null from public.job_queue where id = 3),
+  'defer_job: pending again, attempt not counted, due after the delay');
+select is((select attempt_number from public.claim_next_job('w3', 1) where id = 3), null,
+  'defer_job: not claimable before its run_at');
 
 select * from finish();
 rollback;

@@ -14,6 +14,7 @@ const RPC_ALLOWED = new Set([
   "claim_next_job",
   "claim_generation_jobs",
   "complete_job",
+  "defer_job",
   "extend_lease",
   "enqueue_job",
 ]);

@@ -267,3 +267,27 @@ export class Stack {
 }
 
 export const spawnStack = Stack.spawn;
+
+/**
+ * Runs `fn` with a stack wired to a fresh simulator (its output host allowed for downloads), and stops
+ * both afterwards. `simArgs` go to the simulator, `env` overrides the functions' environment.
+ */
+export async function withSimulatorStack(
+  simArgs: string[],
+  env: Record<string, string>,
+  fn: (stack: Stack, sim: Simulator) => Promise<void>,
+): Promise<void> {
+  const sim = await Simulator.start(simArgs);
+  const stack = await spawnStack({
+    REPLICATE_API_BASE: sim.apiBase,
+    REPLICATE_API_TOKEN: Simulator.TOKEN,
+    DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
+    ...env,
+  });
+  try {
+    await fn(stack, sim);
+  } finally {
+    await stack.close();
+    await sim.stop();
+  }
+}

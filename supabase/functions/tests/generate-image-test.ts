@@ -1,29 +1,15 @@
 // The legacy synchronous generate-image on the new pipeline: it answers the stored image, falls back to
 // 202 past its limit while the work goes on, and accepts and refuses exactly what start-generation does.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { Simulator, spawnStack, type Stack } from "./_stack.ts";
+import { type Simulator, type Stack, withSimulatorStack } from "./_stack.ts";
 import { LOCAL_ANON_KEY } from "../../../scripts/local/keys.ts";
 
-async function withLegacy(
+/** The worker is woken by start-generation, as in production. */
+const withLegacy = (
   simArgs: string[],
   env: Record<string, string>,
   fn: (stack: Stack, sim: Simulator) => Promise<void>,
-) {
-  const sim = await Simulator.start(simArgs);
-  const stack = await spawnStack({
-    REPLICATE_API_BASE: sim.apiBase,
-    REPLICATE_API_TOKEN: Simulator.TOKEN,
-    DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
-    WORKER_KICK: "true",
-    ...env,
-  });
-  try {
-    await fn(stack, sim);
-  } finally {
-    await stack.close();
-    await sim.stop();
-  }
-}
+) => withSimulatorStack(simArgs, { WORKER_KICK: "true", ...env }, fn);
 
 async function legacy(stack: Stack, token: string | undefined, body: unknown) {
   const res = await stack.call("generate-image", {

@@ -2,31 +2,17 @@
 // running out into polling, 429s, 5xx, NSFW, a stuck prediction past its deadline, and a crash mid-poll
 // that resumes the recorded prediction — the simulator's counters prove nothing was paid for twice.
 import { assert, assertEquals } from "./_assert.ts";
-import { Simulator, spawnStack, type Stack } from "./_stack.ts";
+import { type Simulator, type Stack, withSimulatorStack } from "./_stack.ts";
 import { LOCAL_ANON_KEY } from "../../../scripts/local/keys.ts";
 
 const REQUEST = { prompt: "a lighthouse at dusk", width: 1024, height: 768 };
 
-async function withStack(
+/** No worker kick: these tests run the prediction through the function themselves. */
+const withStack = (
   simArgs: string[],
   env: Record<string, string>,
   fn: (stack: Stack, sim: Simulator) => Promise<void>,
-) {
-  const sim = await Simulator.start(simArgs);
-  // No worker kick: these tests run the prediction through process-generation themselves.
-  const stack = await spawnStack({
-    REPLICATE_API_BASE: sim.apiBase,
-    REPLICATE_API_TOKEN: Simulator.TOKEN,
-    WORKER_KICK: "false",
-    ...env,
-  });
-  try {
-    await fn(stack, sim);
-  } finally {
-    await stack.close();
-    await sim.stop();
-  }
-}
+) => withSimulatorStack(simArgs, { WORKER_KICK: "false", ...env }, fn);
 
 async function newGeneration(stack: Stack, body: Record<string, unknown> = {}): Promise<string> {
   const user = await stack.newUser();

@@ -2,31 +2,17 @@
 // prediction runs, the image lands in Storage, the row completes. Failure paths, a crash mid-job, and
 // 3 concurrent workers over 300 generations.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { Simulator, spawnStack, type Stack, type TestUser } from "./_stack.ts";
+import { type Simulator, type Stack, type TestUser, withSimulatorStack } from "./_stack.ts";
 import { LOCAL_ANON_KEY, LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
 
 type Row = Record<string, unknown>;
 
-async function withWorker(
+/** The worker is woken by start-generation, as in production. */
+const withWorker = (
   simArgs: string[],
   env: Record<string, string>,
   fn: (stack: Stack, sim: Simulator) => Promise<void>,
-) {
-  const sim = await Simulator.start(simArgs);
-  const stack = await spawnStack({
-    REPLICATE_API_BASE: sim.apiBase,
-    REPLICATE_API_TOKEN: Simulator.TOKEN,
-    DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
-    WORKER_KICK: "true",
-    ...env,
-  });
-  try {
-    await fn(stack, sim);
-  } finally {
-    await stack.close();
-    await sim.stop();
-  }
-}
+) => withSimulatorStack(simArgs, { WORKER_KICK: "true", ...env }, fn);
 
 async function start(stack: Stack, user: TestUser, body: Row): Promise<string> {
   const res = await stack.startGeneration(user.token, { prompt: "a lighthouse at dusk", ...body });
@@ -217,4 +203,34 @@ Deno.test("worker: process-jobs refuses user and anon tokens", async () => {
     const ok = await processJobs(stack);
     assertEquals([ok.status, ok.body.claimed], [200, 0]);
   });
+});
+
+Deno.test("worker: a prediction outliving the budget is resumed without spending attempts", async () => {
+  // 18 s model, 16 s budget: the first run hands the job back still running; the next one finishes it.
+  await withWorker(
+    ["--latency", "*=18000:0"],
+    { FUNCTION_BUDGET_SECS: "16", WORKER_KICK: "false" },
+    async (stack, sim) => {
+      const user = await stack.newUser();
+      const id = await start(stack, user, {});
+      const first = await processJobs(stack);
+      assertEquals(
+        [first.status, first.body.deferred, first.body.failed],
+        [200, 1, 0],
+        JSON.stringify(first.body),
+      );
+      const [job] = await stack
+        .sql`select status, attempt_number from job_queue where job_type = 'generate-image'`;
+      assertEquals(job, { status: "pending", attempt_number: 0 }, "deferred, not a failed attempt");
+      // As pg_cron's sweeper would: run again once the deferred job is due (1 s).
+      await new Promise((r) => setTimeout(r, 1100));
+      const second = await processJobs(stack);
+      assertEquals(second.body.jobs[0].attempt, 1, JSON.stringify(second.body));
+      // With so short a budget the download step may be left to the next sweep.
+      await processJobs(stack);
+      const row = await finished(stack, user, id, 5_000);
+      assertEquals(row.status, "completed", String(row.error_message));
+      assertEquals(await creates(sim), { total: 1, duplicates: 0 });
+    },
+  );
 });

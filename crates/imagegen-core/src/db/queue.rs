@@ -77,6 +77,7 @@ pub enum Completion {
 pub enum CompleteOutcome {
     Completed,
     Retrying,
+    Deferred,
     Failed,
     /// Another worker holds the job now (our lease expired and it was taken over): nothing changed.
     LeaseLost,
@@ -119,6 +120,22 @@ pub async fn complete<R: Rpc>(
     }
     let row = one(rpc.call("complete_job", &args).await?, "complete_job")?;
     serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("complete_job: {e}")))
+}
+
+/// Puts a job whose work still runs elsewhere back in the queue without spending an attempt.
+pub async fn defer<R: Rpc>(
+    rpc: &R,
+    job_id: i64,
+    worker: &str,
+    delay_secs: u64,
+) -> Result<CompleteOutcome, RpcError> {
+    let args = [
+        SqlArg::new("job_id", SqlType::Int, job_id.to_string()),
+        SqlArg::new("worker_id", SqlType::Text, worker),
+        SqlArg::new("delay_seconds", SqlType::Int, delay_secs.to_string()),
+    ];
+    let row = one(rpc.call("defer_job", &args).await?, "defer_job")?;
+    serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("defer_job: {e}")))
 }
 
 /// Extends the lease; `false` when the job is no longer ours.

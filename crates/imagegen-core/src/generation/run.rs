@@ -42,6 +42,9 @@ pub enum RunError {
         message: String,
         retry_in_secs: Option<u64>,
     },
+    /// The prediction is still running past this attempt's budget: resume it later (not a failure).
+    #[error("{message}")]
+    StillRunning { message: String },
     /// Final; the message is for the user and goes on the generation row.
     #[error("{message}")]
     Fail { code: &'static str, message: String },
@@ -160,13 +163,12 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
                 message: "The model did not finish in time; the generation was canceled.".into(),
             })
         }
-        None => Err(RunError::Retry {
+        None => Err(RunError::StillRunning {
             message: format!(
                 "prediction {} is still {}; it will be resumed",
                 prediction.id,
                 prediction.status.as_str()
             ),
-            retry_in_secs: Some(1),
         }),
     }
 }

@@ -123,6 +123,12 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
             });
             Ok(Response::json(200, body.to_string()))
         }
+        Err(RunError::StillRunning { message }) => {
+            log.detail = Some(message.clone());
+            let e = ApiError::new(503, "still_running", message);
+            log.code = Some(e.code);
+            Ok(Response::error(&e).with_header("retry-after", "1"))
+        }
         Err(RunError::Retry {
             message,
             retry_in_secs,

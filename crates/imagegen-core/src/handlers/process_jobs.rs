@@ -82,6 +82,7 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     let mut held: Vec<i64> = Vec::new();
     let mut reports = Vec::new();
     let mut queue_empty = false;
+    let mut next_beat = host.monotonic_ms() + heartbeat_ms(lease) as f64;
     loop {
         // Fill free slots while there is time and, as far as we know, work.
         if !queue_empty
@@ -111,16 +112,18 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
             break;
         }
         // Wait for a job to end, extending the leases of those still running every minute.
-        let heartbeat = host.sleep_ms(heartbeat_ms(lease)).boxed_local();
+        // The beat keeps its own schedule: completions of other jobs must not postpone it.
+        let until_beat = (next_beat - host.monotonic_ms()).max(1.0) as u64;
+        let heartbeat = host.sleep_ms(until_beat).boxed_local();
         match select(running.next(), heartbeat).await {
             Either::Left((Some((job, result, ms)), _)) => {
                 held.retain(|id| *id != job.id);
                 let outcome = finish(host, &worker, &job, &result).await;
                 let error = match &result {
                     JobResult::Done(_) => None,
-                    JobResult::Retry { message, .. } | JobResult::Fail(message) => {
-                        Some(message.clone())
-                    }
+                    JobResult::Retry { message, .. }
+                    | JobResult::Defer { message, .. }
+                    | JobResult::Fail(message) => Some(message.clone()),
                 };
                 reports.push(JobReport {
                     id: job.id,
@@ -135,6 +138,7 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
             }
             Either::Left((None, _)) => break,
             Either::Right(((), _)) => {
+                next_beat = host.monotonic_ms() + heartbeat_ms(lease) as f64;
                 for id in &held {
                     // A lost lease means another worker took over: its completion will win, ours is refused.
                     let _ = queue::extend_lease(host, *id, &worker, lease).await;
@@ -148,6 +152,7 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         "claimed": reports.len(),
         "completed": count("completed"),
         "retrying": count("retrying"),
+        "deferred": count("deferred"),
         "failed": count("failed"),
         "lease_lost": count("lease_lost"),
         "duration_ms": (host.now_ms() - started).round(),
@@ -163,9 +168,16 @@ pub(crate) async fn finish<S: Rpc>(
     job: &Job,
     result: &JobResult,
 ) -> &'static str {
-    match queue::complete(host, job.id, worker, &result.completion()).await {
+    let recorded = match result {
+        JobResult::Defer { delay_secs, .. } => {
+            queue::defer(host, job.id, worker, *delay_secs).await
+        }
+        _ => queue::complete(host, job.id, worker, &result.completion()).await,
+    };
+    match recorded {
         Ok(CompleteOutcome::Completed) => "completed",
         Ok(CompleteOutcome::Retrying) => "retrying",
+        Ok(CompleteOutcome::Deferred) => "deferred",
         Ok(CompleteOutcome::Failed) => "failed",
         Ok(CompleteOutcome::LeaseLost) => "lease_lost",
         Ok(CompleteOutcome::NotFound) => "not_found",

@@ -72,6 +72,10 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
                 Err(e) => JobResult::retry(format!("database: {e}"), None),
             }
         }
+        Err(RunError::StillRunning { message }) => JobResult::Defer {
+            message,
+            delay_secs: 1,
+        },
         Err(RunError::Retry {
             message,
             retry_in_secs,

@@ -21,6 +21,11 @@ pub enum JobResult {
         message: String,
         retry_in_secs: Option<u64>,
     },
+    /// Not a failure: the work runs on elsewhere (a long prediction); come back without spending an attempt.
+    Defer {
+        message: String,
+        delay_secs: u64,
+    },
     /// Final; the message goes on the job and on the generation.
     Fail(String),
 }
@@ -57,6 +62,15 @@ impl JobResult {
                 error: message.clone(),
                 retryable: false,
                 retry_in_secs: None,
+            },
+            // Sent with defer_job by process-jobs; as a completion it is a plain retry.
+            Self::Defer {
+                message,
+                delay_secs,
+            } => Completion::Failed {
+                error: message.clone(),
+                retryable: true,
+                retry_in_secs: Some(*delay_secs),
             },
         }
     }
