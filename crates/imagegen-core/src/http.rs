@@ -44,10 +44,7 @@ impl RequestHead {
 
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 }
 
@@ -110,6 +107,14 @@ impl Response {
         self.headers.push((name, value.into()));
         self
     }
+}
+
+/// The first value of a header in a list of (name, value) pairs, by case-insensitive name.
+pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 fn percent_decode(s: &str) -> String {
