@@ -13,6 +13,7 @@ pub mod log;
 pub mod ports;
 pub mod replicate;
 pub mod request;
+pub mod time;
 pub mod worker;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Typed calls for running a generation: read it, record and clear its Replicate prediction.
 
+use super::one;
 use crate::ports::{Rpc, RpcError, SqlArg, SqlType};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -33,12 +34,8 @@ pub struct StoredGeneration {
 
 /// Reads a generation; `None` when it does not exist.
 pub async fn load<R: Rpc>(rpc: &R, id: Uuid) -> Result<Option<StoredGeneration>, RpcError> {
-    let row = one(rpc
-        .call(
-            "get_generation",
-            &[SqlArg::new("p_id", SqlType::Uuid, id.to_string())],
-        )
-        .await?)?;
+    let args = [SqlArg::new("p_id", SqlType::Uuid, id.to_string())];
+    let row = one(rpc.call("get_generation", &args).await?, "get_generation")?;
     if row.is_null() {
         return Ok(None);
     }
@@ -71,7 +68,10 @@ pub async fn record_prediction<R: Rpc>(
         SqlArg::new("p_generation_id", SqlType::Uuid, id.to_string()),
         SqlArg::new("p_prediction_id", SqlType::Text, prediction_id),
     ];
-    let row = one(rpc.call("record_prediction", &args).await?)?;
+    let row = one(
+        rpc.call("record_prediction", &args).await?,
+        "record_prediction",
+    )?;
     serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("record_prediction: {e}")))
 }
 
@@ -85,7 +85,11 @@ pub async fn clear_prediction<R: Rpc>(
         SqlArg::new("p_generation_id", SqlType::Uuid, id.to_string()),
         SqlArg::new("p_prediction_id", SqlType::Text, prediction_id),
     ];
-    one(rpc.call("clear_prediction", &args).await?).map(drop)
+    one(
+        rpc.call("clear_prediction", &args).await?,
+        "clear_prediction",
+    )
+    .map(drop)
 }
 
 /// Marks the generation processing (if pending) and reads it; `None` when it does not exist.
@@ -98,7 +102,10 @@ pub async fn start_processing<R: Rpc>(
         SqlType::Uuid,
         id.to_string(),
     )];
-    let row = one(rpc.call("start_generation_processing", &args).await?)?;
+    let row = one(
+        rpc.call("start_generation_processing", &args).await?,
+        "start_generation_processing",
+    )?;
     if row.is_null() {
         return Ok(None);
     }
@@ -129,14 +136,13 @@ pub async fn complete<R: Rpc>(
             serde_json::to_string(outputs).unwrap_or_default(),
         ),
     ];
-    let row = one(rpc.call("complete_generation", &args).await?)?;
+    let row = one(
+        rpc.call("complete_generation", &args).await?,
+        "complete_generation",
+    )?;
     Ok(row
         .get("outcome")
         .and_then(|v| v.as_str())
         .unwrap_or("unknown")
         .to_owned())
-}
-
-fn one(rows: Vec<serde_json::Value>) -> Result<serde_json::Value, RpcError> {
-    super::queue::one(rows, "generation")
 }

@@ -1,5 +1,6 @@
 //! Typed calls to the queue's SQL functions (supabase/migrations/*_queue_functions.sql).
 
+use super::one;
 use crate::ports::{Rpc, RpcError, SqlArg, SqlType};
 use serde::Deserialize;
 use serde_json::Value;
@@ -169,14 +170,4 @@ pub async fn enqueue<R: Rpc>(
     let row = one(rpc.call("enqueue_job", &args).await?, "enqueue_job")?;
     row.as_i64()
         .ok_or_else(|| RpcError::BadAnswer(format!("enqueue_job returned {row}")))
-}
-
-pub(crate) fn one(rows: Vec<Value>, function: &str) -> Result<Value, RpcError> {
-    match <[Value; 1]>::try_from(rows) {
-        Ok([row]) => Ok(row),
-        Err(rows) => Err(RpcError::BadAnswer(format!(
-            "{function}: expected one row, got {}",
-            rows.len()
-        ))),
-    }
 }

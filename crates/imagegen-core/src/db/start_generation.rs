@@ -51,12 +51,7 @@ pub async fn call<R: Rpc>(
         SqlArg::new("p_max_pending", SqlType::Int, max_pending.to_string()),
     ];
     let rows = rpc.call(FUNCTION, &args).await?;
-    let [row] = rows.as_slice() else {
-        return Err(RpcError::BadAnswer(format!(
-            "{FUNCTION} returned {} rows, expected 1",
-            rows.len()
-        )));
-    };
+    let row = super::one(rows, FUNCTION)?;
     serde_json::from_value(row.clone())
         .map_err(|e| RpcError::BadAnswer(format!("{FUNCTION}: {e}: {row}")))
 }

@@ -22,6 +22,23 @@ pub struct Deadlines {
     pub give_up_ms: f64,
 }
 
+impl Deadlines {
+    /// Return by `budget_ms`; give up `GENERATION_TIMEOUT_SECS` after the generation was created
+    /// (`created_at` as the row has it; `now_ms` when it cannot be read).
+    pub fn for_generation(
+        config: &crate::config::Config,
+        created_at: &str,
+        now_ms: f64,
+        budget_ms: f64,
+    ) -> Self {
+        let created = crate::time::parse_rfc3339_ms(created_at).unwrap_or(now_ms);
+        Self {
+            budget_ms,
+            give_up_ms: created + f64::from(config.generation_timeout_secs) * 1000.0,
+        }
+    }
+}
+
 /// A finished prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PredictionDone {

@@ -72,7 +72,7 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
     let config = &ctx.config;
     let deadline = now + f64::from(config.worker.legacy_wait_secs) * 1000.0;
     let worker = format!("generate-image:{request_id}");
-    let database = |e: crate::ports::RpcError| super::start_generation::database_error(&e);
+    let database = |e: crate::ports::RpcError| super::database_error(&e);
 
     loop {
         let jobs = queue::claim_for_generation(

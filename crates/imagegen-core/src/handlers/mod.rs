@@ -9,7 +9,7 @@ pub mod start_generation;
 use crate::auth::{bearer_token, AuthError, Claims, JwtVerifier};
 use crate::error::ApiError;
 use crate::http::RequestHead;
-use crate::ports::Platform;
+use crate::ports::{Platform, RpcError};
 
 /// Request id: the caller's `x-request-id` when it is short and printable, else a fresh one.
 pub(crate) fn request_id(head: &RequestHead, platform: &impl Platform) -> String {
@@ -29,9 +29,7 @@ pub(crate) fn verify_token(
     now_ms: f64,
 ) -> Result<Claims, ApiError> {
     let token = bearer_token(head.header("authorization")).map_err(auth_error)?;
-    verifier
-        .verify(token, (now_ms / 1000.0).floor() as i64)
-        .map_err(auth_error)
+    verifier_check(verifier, token, now_ms)
 }
 
 /// 401 for a bad token, 403 for a good token of the wrong kind.
@@ -94,4 +92,20 @@ fn verifier_check(verifier: &JwtVerifier, token: &str, now_ms: f64) -> Result<Cl
 /// Compares secrets without leaking, through timing, how much of a guess was right.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// 503 when the database is unreachable (the client may retry), 500 otherwise; details stay in the log.
+pub(crate) fn database_error(e: &RpcError) -> ApiError {
+    match e {
+        RpcError::Unavailable(_) => ApiError::new(
+            503,
+            "database_unavailable",
+            "the database is unavailable; try again shortly",
+        ),
+        RpcError::Query { .. } | RpcError::BadAnswer(_) => ApiError::new(
+            500,
+            "internal_error",
+            "the request failed because of a server error",
+        ),
+    }
 }

@@ -7,7 +7,7 @@ use crate::config::AppContext;
 use crate::db::generation as db;
 use crate::error::ApiError;
 use crate::generation::{run_prediction, Deadlines, RunError};
-use crate::handlers::start_generation::database_error;
+use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{BodyError, HttpClient, Platform, RequestBody, Rpc, Timer};
@@ -95,11 +95,8 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         ));
     }
 
-    let created_ms = parse_rfc3339_ms(&generation.created_at).unwrap_or(now);
-    let deadlines = Deadlines {
-        budget_ms: now + f64::from(ctx.config.function_budget_secs) * 1000.0,
-        give_up_ms: created_ms + f64::from(ctx.config.generation_timeout_secs) * 1000.0,
-    };
+    let budget_ms = now + f64::from(ctx.config.function_budget_secs) * 1000.0;
+    let deadlines = Deadlines::for_generation(&ctx.config, &generation.created_at, now, budget_ms);
     let replicate = Replicate::new(api, host, host, host);
     // A generation marked processing may have had a create whose answer was lost: look for it first.
     let search_first = generation.status == "processing";
@@ -171,59 +168,9 @@ fn parse_generation_id(bytes: &[u8]) -> Result<Uuid, ApiError> {
     })
 }
 
-/// Milliseconds since the epoch of a Postgres/RFC 3339 timestamp (`2026-11-28T23:02:37.427876+00:00`).
-pub(crate) fn parse_rfc3339_ms(s: &str) -> Option<f64> {
-    let (date, rest) = s.split_once('T').or_else(|| s.split_once(' '))?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let (time, offset_secs) = split_offset(rest)?;
-    let mut t = time.split(':');
-    let (h, min) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let sec: f64 = t.next()?.parse().ok()?;
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let (y2, m2) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * m2 + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + min * 60 - offset_secs;
-    Some((secs as f64 + sec) * 1000.0)
-}
-
-fn split_offset(rest: &str) -> Option<(&str, i64)> {
-    if let Some(t) = rest.strip_suffix('Z') {
-        return Some((t, 0));
-    }
-    let idx = rest.rfind(['+', '-'])?;
-    let (time, off) = rest.split_at(idx);
-    let sign = if off.starts_with('-') { -1 } else { 1 };
-    let mut parts = off[1..].split(':');
-    let hours: i64 = parts.next()?.parse().ok()?;
-    let minutes: i64 = parts.next().map(|m| m.parse().ok()).unwrap_or(Some(0))?;
-    Some((time, sign * (hours * 3600 + minutes * 60)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_parse() {
-        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-28T23:02:37.5+00:00"),
-            Some(1_795_906_957_500.0)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-29T01:02:37.5+02:00"),
-            Some(1_795_906_957_500.0)
-        );
-        assert_eq!(parse_rfc3339_ms("nonsense"), None);
-    }
 
     #[test]
     fn bodies_parse() {

@@ -7,7 +7,7 @@ use super::{request_id, verify_service};
 use crate::config::AppContext;
 use crate::db::queue::{self, CompleteOutcome, Job};
 use crate::error::ApiError;
-use crate::handlers::start_generation::database_error;
+use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{HttpClient, Platform, Rpc, StreamCopy, Timer};

@@ -1,13 +1,13 @@
 //! `POST /functions/v1/start-generation`: verify the user's token, parse the body, make one SQL call,
 //! answer `{generation_id, status}`.
 
-use super::{auth_error, request_id, verify_token};
+use super::{auth_error, database_error, request_id, verify_token};
 use crate::config::AppContext;
 use crate::db::start_generation::{self as db, StartOutcome};
 use crate::error::ApiError;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
-use crate::ports::{BodyError, Platform, RequestBody, Rpc, RpcError};
+use crate::ports::{BodyError, Platform, RequestBody, Rpc};
 use crate::request::{body_too_large, GenerationRequest, IdempotencyKey, MAX_BODY_BYTES};
 
 /// Function name, as deployed and as logged.
@@ -243,22 +243,6 @@ fn accepted(generation_id: uuid::Uuid, status: &str) -> Response {
         200,
         serde_json::json!({ "generation_id": generation_id, "status": status }).to_string(),
     )
-}
-
-/// 503 when the database is unreachable (the client may retry), 500 otherwise; details stay in the log.
-pub(crate) fn database_error(e: &RpcError) -> ApiError {
-    match e {
-        RpcError::Unavailable(_) => ApiError::new(
-            503,
-            "database_unavailable",
-            "the database is unavailable; try again shortly",
-        ),
-        RpcError::Query { .. } | RpcError::BadAnswer(_) => ApiError::new(
-            500,
-            "internal_error",
-            "the generation could not be started because of a server error",
-        ),
-    }
 }
 
 #[cfg(test)]

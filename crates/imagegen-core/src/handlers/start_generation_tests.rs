@@ -1,5 +1,5 @@
 use super::*;
-use crate::ports::{SqlArg, SqlType};
+use crate::ports::{RpcError, SqlArg, SqlType};
 use crate::testing::{sign_hs256, FakePlatform, TEST_SECRET};
 use std::cell::RefCell;
 use uuid::Uuid;

@@ -7,7 +7,6 @@ use crate::config::Config;
 use crate::db::generation as db;
 use crate::db::queue::{self, Job};
 use crate::generation::{run_prediction, Deadlines, RunError};
-use crate::handlers::process_generation::parse_rfc3339_ms;
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
 use crate::replicate::client::Replicate;
 use uuid::Uuid;
@@ -32,11 +31,8 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
             serde_json::json!({"skipped": format!("generation already {}", generation.status)}),
         );
     }
-    let created = parse_rfc3339_ms(&generation.created_at).unwrap_or_else(|| host.now_ms());
-    let deadlines = Deadlines {
-        budget_ms,
-        give_up_ms: created + f64::from(config.generation_timeout_secs) * 1000.0,
-    };
+    let deadlines =
+        Deadlines::for_generation(config, &generation.created_at, host.now_ms(), budget_ms);
     let replicate = Replicate::new(api, host, host, host);
     // From the second attempt on, an earlier create may have been lost in transit: look for it first.
     match run_prediction(
