@@ -1,7 +1,7 @@
 //! `EdgeApp`: the object each function's wrapper creates once per isolate and calls per request.
 
 use crate::host::JsHost;
-use crate::http::{head, to_web, StreamBody};
+use crate::http::{head, to_web, WebBody};
 use crate::sys::Host;
 use imagegen_core::config::{AppContext, ConfigError};
 use imagegen_core::error::ApiError;
@@ -56,7 +56,7 @@ impl EdgeApp {
                         &inner.host,
                         &inner.host,
                         &head,
-                        StreamBody(request.body()),
+                        WebBody(request),
                     )
                     .await;
                     if let Some(kick) = handlers::start_generation::kick_after(ctx, &response) {
@@ -78,13 +78,8 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    handlers::process_generation::handle(
-                        ctx,
-                        &inner.host,
-                        &head,
-                        StreamBody(request.body()),
-                    )
-                    .await
+                    handlers::process_generation::handle(ctx, &inner.host, &head, WebBody(request))
+                        .await
                 }
                 Err(e) => misconfigured(e),
             };
@@ -114,13 +109,9 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    let (response, kick) = handlers::generate_image::handle(
-                        ctx,
-                        &inner.host,
-                        &head,
-                        StreamBody(request.body()),
-                    )
-                    .await;
+                    let (response, kick) =
+                        handlers::generate_image::handle(ctx, &inner.host, &head, WebBody(request))
+                            .await;
                     if let Some(kick) = kick {
                         wake_worker(&inner, kick);
                     }

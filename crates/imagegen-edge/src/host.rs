@@ -127,16 +127,7 @@ impl JsHost {
 }
 
 fn headers_of(response: &web_sys::Response) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
-        for entry in iter.flatten() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                out.push((k.to_ascii_lowercase(), v));
-            }
-        }
-    }
-    out
+    sys::parse_header_lines(&sys::header_lines(&response.headers()))
 }
 
 impl HttpClient for JsHost {

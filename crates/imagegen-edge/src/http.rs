@@ -1,5 +1,6 @@
 //! Conversion between web `Request`/`Response` objects and the domain's host-independent types.
 
+use crate::sys;
 use imagegen_core::http::{RequestHead, Response};
 use imagegen_core::ports::{BodyError, RequestBody};
 use js_sys::{Reflect, Uint8Array};
@@ -8,30 +9,46 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Method and headers of a web `Request`.
 pub fn head(request: &web_sys::Request) -> RequestHead {
-    let mut headers = Vec::new();
-    if let Ok(Some(iter)) = js_sys::try_iter(&request.headers()) {
-        for entry in iter.flatten() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                headers.push((k, v));
-            }
-        }
-    }
+    let headers = sys::parse_header_lines(&sys::header_lines(&request.headers()));
     RequestHead::new(&request.method(), headers).with_url(&request.url())
 }
 
-/// A request body read chunk by chunk from its stream, so an oversized body is refused after `limit`
-/// bytes instead of being buffered whole.
-pub struct StreamBody(pub Option<web_sys::ReadableStream>);
+/// A web `Request`'s body, read up to a limit: a body whose declared `Content-Length` fits is
+/// read in one host call (the HTTP server ends the body at that length), one that cannot fit is refused
+/// unread, and a body of unknown length (chunked) is read chunk by chunk from its stream, so an oversized
+/// one is refused after `limit` bytes instead of being buffered whole.
+pub struct WebBody(pub web_sys::Request);
 
-impl RequestBody for StreamBody {
+impl RequestBody for WebBody {
     async fn read_limited(self, limit: usize) -> Result<Vec<u8>, BodyError> {
-        let Some(stream) = self.0 else {
+        let failed =
+            |e: JsValue| BodyError::Read(e.as_string().unwrap_or_else(|| format!("{e:?}")));
+        let declared = self
+            .0
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        if let Some(length) = declared {
+            if length > limit {
+                return Err(BodyError::TooLarge);
+            }
+            let buffer = JsFuture::from(self.0.array_buffer().map_err(failed)?)
+                .await
+                .map_err(failed)?;
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            // A request built in JS is not held to its header; one from the network is.
+            return if bytes.len() > limit {
+                Err(BodyError::TooLarge)
+            } else {
+                Ok(bytes)
+            };
+        }
+        let Some(stream) = self.0.body() else {
             return Ok(Vec::new());
         };
         let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-        let failed =
-            |e: JsValue| BodyError::Read(e.as_string().unwrap_or_else(|| format!("{e:?}")));
         let mut out = Vec::new();
         loop {
             let step = JsFuture::from(reader.read()).await.map_err(failed)?;
@@ -60,14 +77,11 @@ impl RequestBody for StreamBody {
 
 /// A web `Response` from the domain's.
 pub fn to_web(response: &Response) -> Result<web_sys::Response, JsValue> {
-    let headers = web_sys::Headers::new()?;
-    for (name, value) in &response.headers {
-        headers.append(name, value)?;
-    }
-    let init = web_sys::ResponseInit::new();
-    init.set_status(response.status);
-    init.set_headers(&headers);
     // 204 and 304 must have a null body, not an empty string.
     let body = (!matches!(response.status, 204 | 304)).then_some(response.body.as_str());
-    web_sys::Response::new_with_opt_str_and_init(body, &init)
+    sys::new_response(
+        body,
+        response.status,
+        &sys::header_lines_of(&response.headers),
+    )
 }

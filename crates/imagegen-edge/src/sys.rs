@@ -66,3 +66,77 @@ extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
     pub fn random_uuid() -> String;
 }
+
+// Header lists cross the boundary as one string each way, "name\nvalue\n" per header (HTTP forbids line
+// breaks in names and values), instead of several calls per header: on a start-generation request the
+// per-header calls cost more than the handler's own work.
+#[wasm_bindgen(inline_js = r#"
+export function headerLines(headers) {
+  let lines = "";
+  for (const [name, value] of headers) lines += name + "\n" + value + "\n";
+  return lines;
+}
+export function newResponse(body, status, lines) {
+  const headers = new Headers();
+  const parts = lines.split("\n");
+  for (let i = 0; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
+  return new Response(body, { status, headers });
+}
+"#)]
+extern "C" {
+    /// A `Headers` object's entries as `name\nvalue\n...` (names lower case, as `Headers` keeps them).
+    #[wasm_bindgen(js_name = headerLines)]
+    pub fn header_lines(headers: &web_sys::Headers) -> String;
+
+    /// `new Response(body, { status, headers })` with the headers given as `name\nvalue\n...`.
+    #[wasm_bindgen(js_name = newResponse, catch)]
+    pub fn new_response(
+        body: Option<&str>,
+        status: u16,
+        lines: &str,
+    ) -> Result<web_sys::Response, JsValue>;
+}
+
+/// Splits `name\nvalue\n...` into pairs.
+pub fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
+    let mut parts = lines.split('\n');
+    let mut out = Vec::new();
+    while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
+        out.push((name.to_owned(), value.to_owned()));
+    }
+    out
+}
+
+/// Joins pairs as `name\nvalue\n...`, leaving out any that carry a line break (no HTTP header can).
+pub fn header_lines_of<N: AsRef<str>, V: AsRef<str>>(headers: &[(N, V)]) -> String {
+    let mut lines = String::new();
+    for (name, value) in headers {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if name.contains(['\n', '\r']) || value.contains(['\n', '\r']) {
+            continue;
+        }
+        lines.push_str(name);
+        lines.push('\n');
+        lines.push_str(value);
+        lines.push('\n');
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines_round_trip_and_drop_line_breaks() {
+        let headers = vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("x-empty".to_owned(), String::new()),
+            ("x-bad".to_owned(), "a\nb".to_owned()),
+        ];
+        let lines = header_lines_of(&headers);
+        assert_eq!(lines, "content-type\napplication/json\nx-empty\n\n");
+        assert_eq!(parse_header_lines(&lines), headers[..2].to_vec());
+        assert!(parse_header_lines("").is_empty());
+    }
+}

@@ -40,6 +40,24 @@ function connect(): postgres.Sql {
 
 let sql: postgres.Sql | undefined;
 
+// Statements by function and argument list: a handful per isolate, each checked and built once.
+const statements = new Map<string, string>();
+
+function statement(fn: string, args: Arg[]): string {
+  const signature = `${fn}(${args.map((a) => `${a.name} ${a.type}`).join(",")})`;
+  let text = statements.get(signature);
+  if (text === undefined) {
+    const list = args.map((a, i) => {
+      if (!IDENTIFIER.test(a.name) || !SQL_TYPES.has(a.type)) throw new Error(`rpc: bad argument ${a.name}`);
+      // Sent as text and cast by Postgres: postgres.js would JSON-encode a string bound to a jsonb parameter.
+      return `${a.name} => $${i + 1}::text::${a.type}`;
+    });
+    text = `select to_jsonb(r)::text as row from public.${fn}(${list.join(", ")}) r`;
+    statements.set(signature, text);
+  }
+  return text;
+}
+
 type Upload = { method: string; url: string; headers: Record<string, string>; timeout_ms: number };
 
 export const host: Host = {
@@ -86,16 +104,12 @@ export const host: Host = {
       throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });
     }
     const args: Arg[] = JSON.parse(argsJson);
-    const list = args.map((a, i) => {
-      if (!IDENTIFIER.test(a.name) || !SQL_TYPES.has(a.type)) throw new Error(`rpc: bad argument ${a.name}`);
-      // Sent as text and cast by Postgres: postgres.js would JSON-encode a string bound to a jsonb parameter.
-      return `${a.name} => $${i + 1}::text::${a.type}`;
-    });
     sql ??= connect();
-    const rows = await sql.unsafe<{ row: string }[]>(
-      `select to_jsonb(r)::text as row from public.${fn}(${list.join(", ")}) r`,
-      args.map((a) => a.value),
-    );
+    // `prepare: true` because unsafe() defaults to unprepared (parse and plan on every call); the
+    // connection's own `prepare` still turns it off behind the transaction pooler.
+    const rows = await sql.unsafe<{ row: string }[]>(statement(fn, args), args.map((a) => a.value), {
+      prepare: true,
+    });
     return `[${rows.map((r) => r.row ?? "null").join(",")}]`;
   },
 };
