@@ -39,9 +39,10 @@ bench_cluster_stop() {
 }
 
 # Runs a Deno script with the project's import map and every permission a benchmark needs.
+BENCH_DENO_FLAGS=(--quiet --config "$ROOT/deno.json" --allow-net --allow-env --allow-read --allow-write --allow-run
+  --allow-sys)
 bench_deno() { # script [arg ...]
-  deno run --quiet --config "$ROOT/deno.json" --allow-net --allow-env --allow-read --allow-write --allow-run \
-    --allow-sys "$@"
+  deno run "${BENCH_DENO_FLAGS[@]}" "$@"
 }
 
 # Writes a benchmark's markdown section (stdin) to .local/bench/<name>.md.
@@ -50,12 +51,19 @@ bench_section() { # name
   cat >"$BENCH_OUT/$1.md"
 }
 
-# Starts a long-running Deno script in the background (stdout to LOGFILE) and waits for the JSON line it
-# prints once listening; sets SPAWNED_PID and SPAWNED_PORT.
+# Starts a long-running Deno script in the background and waits for the JSON line it prints once
+# listening; sets SPAWNED_PID and SPAWNED_PORT. Its stdout (a function's log lines) goes to LOGFILE, or
+# with BENCH_LOG_PIPE=1 into a pipe that keeps only the first lines: on Supabase log lines leave through
+# the runtime, and writing them to this machine's disk would be charged to the function.
 bench_spawn() { # logfile script [arg ...]
   local logfile=$1
   shift
-  bench_deno "$@" >"$logfile" 2>&1 &
+  # Started directly, not through bench_deno: $! must be Deno's own pid, for kill and for /proc.
+  if [ "${BENCH_LOG_PIPE:-0}" = 1 ]; then
+    deno run "${BENCH_DENO_FLAGS[@]}" "$@" > >(sed -u -n '1,20p' >"$logfile") 2>>"$logfile" &
+  else
+    deno run "${BENCH_DENO_FLAGS[@]}" "$@" >"$logfile" 2>&1 &
+  fi
   SPAWNED_PID=$!
   local _
   for _ in $(seq 1 300); do
@@ -73,4 +81,57 @@ bench_function_env() { # db_url
   set -a
   eval "$(deno run --quiet "$ROOT/scripts/local/keys.ts" env)"
   set +a
+}
+
+# Background processes a benchmark started; bench_cleanup stops them, the simulator and the cluster.
+BENCH_PIDS=()
+BENCH_SIM_PID=""
+bench_cleanup() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  BENCH_PIDS=()
+  [ -z "$BENCH_SIM_PID" ] || sim_stop "$BENCH_SIM_PID"
+  BENCH_SIM_PID=""
+  bench_cluster_stop
+}
+
+# The local stack end to end on a fresh cluster: the Replicate simulator (extra arguments as given), the
+# functions gateway with Storage, and the notify forwarder that turns pg_cron's sweep into the worker's
+# POST. The functions' own settings (WORKER_KICK, WORKER_CONCURRENCY, ...) are exported by the caller.
+# Sets STACK_URL, SIM_URL, GATEWAY_PID and BENCH_DB_URL; logs go to WORKDIR.
+bench_stack() { # name db_port workdir [sim arg ...]
+  local name=$1 db_port=$2 workdir=$3
+  shift 3
+  bench_cluster "$name" "$db_port"
+  # On any free port: a fixed one can be taken for a moment by a client's outgoing connection.
+  "$SIM_BIN" --port 0 --api-token r8_bench "$@" >"$workdir/sim.log" 2>&1 &
+  BENCH_SIM_PID=$!
+  local _
+  SIM_URL=""
+  for _ in $(seq 1 100); do
+    SIM_URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$workdir/sim.log" | head -1)
+    [ -n "$SIM_URL" ] && break
+    kill -0 "$BENCH_SIM_PID" 2>/dev/null || { cat "$workdir/sim.log" >&2; die "replicate-sim exited at start"; }
+    sleep 0.1
+  done
+  [ -n "$SIM_URL" ] || die "replicate-sim did not start within 10 s; see $workdir/sim.log"
+  local sim_host=${SIM_URL#http://}
+  bench_function_env "$BENCH_DB_URL"
+  export REPLICATE_API_BASE="$SIM_URL/v1" REPLICATE_API_TOKEN=r8_bench DOWNLOAD_ALLOWED_HOSTS="$sim_host"
+  export STORAGE_ROOT="$workdir/storage" GATEWAY_PORT=0
+  bench_spawn "$workdir/gateway.log" "$ROOT/scripts/local/gateway.ts"
+  GATEWAY_PID=$SPAWNED_PID
+  BENCH_PIDS+=("$GATEWAY_PID")
+  STACK_URL="http://127.0.0.1:$SPAWNED_PORT"
+  SUPABASE_URL=$STACK_URL deno run "${BENCH_DENO_FLAGS[@]}" "$ROOT/scripts/local/notify-forwarder.ts" \
+    >"$workdir/forwarder.log" 2>&1 &
+  BENCH_PIDS+=("$!")
+}
+
+# Writes a benchmark's rows of the summary table in docs/BENCHMARKS.md (stdin):
+# | goal | ours | peer | ratio | verdict | section |
+bench_summary() { # name
+  mkdir -p "$BENCH_OUT"
+  cat >"$BENCH_OUT/$1.row"
 }

@@ -2,7 +2,7 @@
 // serves every function under /functions/v1/<name> by importing its `export default { fetch }`,
 // and checks the bearer token first when config.toml says `verify_jwt = true` (the default), as
 // Supabase's gateway does. Environment: the same variables Supabase injects (set by scripts/dev or
-// the test harness), GATEWAY_PORT (0 = any free port; the chosen one is printed).
+// the test harness), GATEWAY_PORT (0 = any free port; the chosen one is printed), GATEWAY_SUPABASE_URL.
 // Also serves /storage/v1/... (Supabase Storage's object API, from disk under STORAGE_ROOT): storage.ts.
 import { parse } from "smol-toml";
 import { storageFromEnv } from "./storage.ts";
@@ -26,7 +26,9 @@ const server = Deno.serve({
   await loaded;
   return route(req);
 });
-Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${server.addr.port}`);
+// GATEWAY_SUPABASE_URL points the functions at another gateway instead (the memory benchmark keeps Storage
+// out of the worker's process that way, as on Supabase).
+Deno.env.set("SUPABASE_URL", Deno.env.get("GATEWAY_SUPABASE_URL") || `http://127.0.0.1:${server.addr.port}`);
 
 type Handler = (req: Request) => Response | Promise<Response>;
 const functions = new Map<string, { fetch: Handler; verifyJwt: boolean }>();

@@ -57,35 +57,41 @@ pub struct Response {
 }
 
 /// Browsers call these functions from web apps (supabase-js sends `authorization`, `apikey`,
-/// `x-client-info`); Supabase leaves CORS to the function.
-const CORS: [(&str, &str); 3] = [
-    ("access-control-allow-origin", "*"),
+/// `x-client-info`); Supabase leaves CORS to the function. Every answer names the allowed origin; what may
+/// be sent is told once, in the preflight's answer, where browsers look for it (and cache it for a day),
+/// which keeps the headers every answer builds to the two it needs.
+const ALLOW_ORIGIN: (&str, &str) = ("access-control-allow-origin", "*");
+const PREFLIGHT: [(&str, &str); 3] = [
     (
         "access-control-allow-headers",
         "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
     ),
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
+    ("access-control-max-age", "86400"),
 ];
 
 impl Response {
     /// A JSON response with the standard headers.
     pub fn json(status: u16, body: String) -> Self {
-        let mut headers: Vec<(&'static str, String)> =
-            CORS.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        headers.push(("content-type", "application/json".into()));
         Self {
             status,
-            headers,
+            headers: vec![
+                (ALLOW_ORIGIN.0, ALLOW_ORIGIN.1.to_owned()),
+                ("content-type", "application/json".into()),
+            ],
             body,
         }
     }
 
     /// The answer to a CORS preflight.
     pub fn preflight() -> Self {
-        let mut r = Self::json(204, String::new());
-        r.headers.retain(|(k, _)| *k != "content-type");
-        r.headers.push(("access-control-max-age", "86400".into()));
-        r
+        let mut headers = vec![(ALLOW_ORIGIN.0, ALLOW_ORIGIN.1.to_owned())];
+        headers.extend(PREFLIGHT.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        Self {
+            status: 204,
+            headers,
+            body: String::new(),
+        }
     }
 
     /// An error answer; 401s carry `WWW-Authenticate` as RFC 6750 asks.

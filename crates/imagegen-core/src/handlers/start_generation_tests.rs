@@ -293,8 +293,15 @@ fn methods() {
         .headers
         .iter()
         .any(|(k, v)| *k == "access-control-allow-headers" && v.contains("authorization")));
+    assert!(r
+        .headers
+        .contains(&("access-control-allow-methods", "GET, POST, OPTIONS".into())));
     let (r, _) = run(&db, head("PUT", Some(&user_token()), &[]), "");
     assert_eq!(r.status, 405);
+    // Every answer, not only the preflight's, lets a browser page read it.
+    assert!(r
+        .headers
+        .contains(&("access-control-allow-origin", "*".into())));
     assert!(r.headers.contains(&("allow", "GET, POST, OPTIONS".into())));
     let (r, _) = run(&db, head("GET", Some(&user_token()), &[]), "");
     assert_eq!(
