@@ -65,6 +65,7 @@ bench_spawn() { # logfile script [arg ...]
     deno run "${BENCH_DENO_FLAGS[@]}" "$@" >"$logfile" 2>&1 &
   fi
   SPAWNED_PID=$!
+  BENCH_PIDS+=("$SPAWNED_PID") # stopped by bench_cleanup, even when the wait below gives up
   local _
   for _ in $(seq 1 300); do
     SPAWNED_PORT=$(sed -n 's/^{.*"listening":true.*"port":\([0-9]*\).*/\1/p' "$logfile" | head -1)
@@ -122,7 +123,6 @@ bench_stack() { # name db_port workdir [sim arg ...]
   export STORAGE_ROOT="$workdir/storage" GATEWAY_PORT=0
   bench_spawn "$workdir/gateway.log" "$ROOT/scripts/local/gateway.ts"
   GATEWAY_PID=$SPAWNED_PID
-  BENCH_PIDS+=("$GATEWAY_PID")
   STACK_URL="http://127.0.0.1:$SPAWNED_PORT"
   SUPABASE_URL=$STACK_URL deno run "${BENCH_DENO_FLAGS[@]}" "$ROOT/scripts/local/notify-forwarder.ts" \
     >"$workdir/forwarder.log" 2>&1 &

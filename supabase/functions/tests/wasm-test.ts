@@ -87,6 +87,20 @@ Deno.test("wasm: a streamed body over 64 KiB is refused without reading it all",
   assertEquals(calls.length, 0);
 });
 
+Deno.test("wasm: a declared Content-Length is read in one go, and held to the limit either way", async () => {
+  const { host, calls } = fakeHost({ JWT_SECRET: LOCAL_JWT_SECRET }, created);
+  const app = new EdgeApp(host);
+  const fits = await app.startGeneration(post(BODY, await token(), { "content-length": String(BODY.length) }));
+  assertEquals(fits.status, 200);
+  // Declared over the limit: refused before reading.
+  const declared = await app.startGeneration(post("{}", await token(), { "content-length": String(70 * 1024) }));
+  assertEquals((await declared.json()).code, "body_too_large");
+  // A request built in JS is not held to its header: the bytes read still are.
+  const lying = await app.startGeneration(post("x".repeat(70 * 1024), await token(), { "content-length": "2" }));
+  assertEquals((await lying.json()).code, "body_too_large");
+  assertEquals(calls.length, 1);
+});
+
 Deno.test("wasm: host database errors become 503 or 500 with details only in the log", async () => {
   for (const [code, status] of [["ECONNREFUSED", 503], ["08006", 503], ["42883", 500]] as const) {
     const { host, lines } = fakeHost(
