@@ -90,13 +90,19 @@ Deno.test("wasm: a streamed body over 64 KiB is refused without reading it all",
 Deno.test("wasm: a declared Content-Length is read in one go, and held to the limit either way", async () => {
   const { host, calls } = fakeHost({ JWT_SECRET: LOCAL_JWT_SECRET }, created);
   const app = new EdgeApp(host);
-  const fits = await app.startGeneration(post(BODY, await token(), { "content-length": String(BODY.length) }));
+  const fits = await app.startGeneration(
+    post(BODY, await token(), { "content-length": String(BODY.length) }),
+  );
   assertEquals(fits.status, 200);
   // Declared over the limit: refused before reading.
-  const declared = await app.startGeneration(post("{}", await token(), { "content-length": String(70 * 1024) }));
+  const declared = await app.startGeneration(
+    post("{}", await token(), { "content-length": String(70 * 1024) }),
+  );
   assertEquals((await declared.json()).code, "body_too_large");
   // A request built in JS is not held to its header: the bytes read still are.
-  const lying = await app.startGeneration(post("x".repeat(70 * 1024), await token(), { "content-length": "2" }));
+  const lying = await app.startGeneration(
+    post("x".repeat(70 * 1024), await token(), { "content-length": "2" }),
+  );
   assertEquals((await lying.json()).code, "body_too_large");
   assertEquals(calls.length, 1);
 });
