@@ -78,6 +78,8 @@ bench_spawn() { # logfile script [arg ...]
 
 # The environment the functions get on Supabase, for a local database: keys, JWT secret, database URL.
 bench_function_env() { # db_url
+  # SUPABASE_URL: a gateway sets its own; a function served alone (start-generation.d/serve.ts, kick off)
+  # only needs one that parses, and port 9 (discard) makes any stray call fail at once.
   export SUPABASE_DB_URL=$1 SUPABASE_URL=http://127.0.0.1:9
   set -a
   eval "$(deno run --quiet "$ROOT/scripts/local/keys.ts" env)"
@@ -97,6 +99,24 @@ bench_cleanup() {
   bench_cluster_stop
 }
 
+# The release simulator on a free port (a fixed one can be taken for a moment by a client's outgoing
+# connection: 543xx is inside Linux's ephemeral range). Sets BENCH_SIM_PID and SIM_URL; bench_cleanup stops it.
+bench_sim() { # logfile [sim arg ...]
+  local logfile=$1 _
+  shift
+  sim_build
+  "$SIM_BIN" --port 0 "$@" >"$logfile" 2>&1 &
+  BENCH_SIM_PID=$!
+  SIM_URL=""
+  for _ in $(seq 1 100); do
+    SIM_URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$logfile" | head -1)
+    [ -n "$SIM_URL" ] && return 0
+    kill -0 "$BENCH_SIM_PID" 2>/dev/null || { cat "$logfile" >&2; die "replicate-sim exited at start"; }
+    sleep 0.1
+  done
+  die "replicate-sim did not start within 10 s; see $logfile"
+}
+
 # The local stack end to end on a fresh cluster: the Replicate simulator (extra arguments as given), the
 # functions gateway with Storage, and the notify forwarder that turns pg_cron's sweep into the worker's
 # POST. The functions' own settings (WORKER_KICK, WORKER_CONCURRENCY, ...) are exported by the caller.
@@ -105,18 +125,7 @@ bench_stack() { # name db_port workdir [sim arg ...]
   local name=$1 db_port=$2 workdir=$3
   shift 3
   bench_cluster "$name" "$db_port"
-  # On any free port: a fixed one can be taken for a moment by a client's outgoing connection.
-  "$SIM_BIN" --port 0 --api-token r8_bench "$@" >"$workdir/sim.log" 2>&1 &
-  BENCH_SIM_PID=$!
-  local _
-  SIM_URL=""
-  for _ in $(seq 1 100); do
-    SIM_URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$workdir/sim.log" | head -1)
-    [ -n "$SIM_URL" ] && break
-    kill -0 "$BENCH_SIM_PID" 2>/dev/null || { cat "$workdir/sim.log" >&2; die "replicate-sim exited at start"; }
-    sleep 0.1
-  done
-  [ -n "$SIM_URL" ] || die "replicate-sim did not start within 10 s; see $workdir/sim.log"
+  bench_sim "$workdir/sim.log" --api-token r8_bench "$@"
   local sim_host=${SIM_URL#http://}
   bench_function_env "$BENCH_DB_URL"
   export REPLICATE_API_BASE="$SIM_URL/v1" REPLICATE_API_TOKEN=r8_bench DOWNLOAD_ALLOWED_HOSTS="$sim_host"

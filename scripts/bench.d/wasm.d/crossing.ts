@@ -5,6 +5,7 @@
 // Prints JSON. Usage: deno run crossing.ts SECONDS_PER_MEASUREMENT
 import { EdgeApp, type Host, initSync } from "../../../supabase/functions/_shared/wasm/imagegen_edge.js";
 import { LOCAL_JWT_SECRET, signHs256, userClaims } from "../../local/keys.ts";
+import { floorHandler } from "../start-generation.d/floor-handler.ts";
 
 initSync({
   module: await Deno.readFile(
@@ -13,7 +14,12 @@ initSync({
 });
 const seconds = Number(Deno.args[0] ?? 2);
 const USER = "6f1c2a52-1d8a-4c52-9f59-0d8e0c3a4b11";
-const ROW = JSON.stringify([{ outcome: "created", generation_id: crypto.randomUUID(), status: "pending" }]);
+const ROW_OBJECT = JSON.stringify({
+  outcome: "created",
+  generation_id: crypto.randomUUID(),
+  status: "pending",
+});
+const ROW = `[${ROW_OBJECT}]`;
 const token = await signHs256(userClaims(USER, "bench@example.test", 3600));
 const body = JSON.stringify({
   prompt: "a cat",
@@ -38,15 +44,8 @@ const host: Host = {
 };
 const app = new EdgeApp(host);
 
-// The floor's handler (floor.ts) with the database call replaced by the same instant answer.
-async function floor(req: Request): Promise<Response> {
-  const t = (req.headers.get("authorization") ?? "").slice("Bearer ".length);
-  const sub = JSON.parse(atob(t.split(".")[1].replaceAll("-", "+").replaceAll("_", "/"))).sub;
-  const { prompt, model_id, ...params } = await req.json();
-  const args = [sub, prompt, model_id, JSON.stringify(params), null, null, "10"];
-  const outcome = JSON.parse(await host.rpc("start_generation", JSON.stringify(args)))[0];
-  return Response.json({ generation_id: outcome.generation_id, status: outcome.status }, { status: 201 });
-}
+// The floor's handler (start-generation.d/floor.ts) with the database call replaced by the same instant answer.
+const floor = floorHandler(() => Promise.resolve(ROW_OBJECT), "10");
 
 // Runs `fn` in a loop for `seconds`; microseconds per call (after a warm-up of the same length / 4).
 async function perCall(fn: () => unknown | Promise<unknown>): Promise<number> {
