@@ -17,8 +17,9 @@ pub const DEFAULT_FUNCTION_BUDGET_SECS: u32 = 140;
 pub struct Config {
     /// `MAX_PENDING_GENERATIONS`: a user with this many unfinished generations gets 429.
     pub max_pending: u32,
-    /// `REPLICATE_API_BASE` and `REPLICATE_API_TOKEN`; `None` when the token is unset (only functions
-    /// that call Replicate need it, and they answer "misconfigured").
+    /// `REPLICATE_API_BASE` and `REPLICATE_API_TOKEN` (or `REPLICATE_API_KEY`, the name the original
+    /// production project set); `None` when neither is set (only functions that call Replicate need it,
+    /// and they answer "misconfigured").
     pub replicate: Option<ReplicateApi>,
     /// `GENERATION_TIMEOUT_SECS`: from the generation's creation to giving up on it.
     pub generation_timeout_secs: u32,
@@ -111,7 +112,8 @@ impl AppContext {
         let generation_timeout_secs =
             positive("GENERATION_TIMEOUT_SECS", DEFAULT_GENERATION_TIMEOUT_SECS)?;
         let function_budget_secs = positive("FUNCTION_BUDGET_SECS", DEFAULT_FUNCTION_BUDGET_SECS)?;
-        let replicate = non_empty("REPLICATE_API_TOKEN").map(|token| ReplicateApi {
+        let token = non_empty("REPLICATE_API_TOKEN").or_else(|| non_empty("REPLICATE_API_KEY"));
+        let replicate = token.map(|token| ReplicateApi {
             base: non_empty("REPLICATE_API_BASE")
                 .unwrap_or_else(|| "https://api.replicate.com/v1".into())
                 .trim_end_matches('/')
@@ -221,6 +223,27 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.config.max_pending, 3);
+    }
+
+    #[test]
+    fn replicate_token_under_either_name() {
+        let token = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("JWT_SECRET", SECRET)];
+            all.extend_from_slice(pairs);
+            AppContext::from_env(env(&all))
+                .unwrap()
+                .config
+                .replicate
+                .map(|r| r.token)
+        };
+        assert_eq!(token(&[]), None);
+        assert_eq!(token(&[("REPLICATE_API_KEY", "r8_key")]).as_deref(), Some("r8_key"));
+        assert_eq!(token(&[("REPLICATE_API_TOKEN", "r8_tok")]).as_deref(), Some("r8_tok"));
+        // Both set: the documented name wins.
+        assert_eq!(
+            token(&[("REPLICATE_API_KEY", "r8_key"), ("REPLICATE_API_TOKEN", "r8_tok")]).as_deref(),
+            Some("r8_tok")
+        );
     }
 
     #[test]

@@ -1,19 +1,30 @@
-//! The one error shape every endpoint answers with: `{"error": "<message>", "code": "<code>"}`, plus
-//! `"field"` when the client's input is at fault. The status separates "your request is wrong" (4xx)
+//! The one error shape every endpoint answers with: `{"success": false, "error": "<message>", "code":
+//! "<code>"}`, plus `"field"` when the client's input is at fault. `success` and `error` are the original
+//! Picture functions' fields (its clients test `data.success` and show `error`). The status separates "your request is wrong" (4xx)
 //! from "we failed" (5xx); `code` is stable so clients can branch on it.
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// An error answer: HTTP status, stable code, human message and, for validation errors, the field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    #[serde(skip)]
     pub status: u16,
-    #[serde(rename = "error")]
     pub message: String,
     pub code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
+}
+
+impl Serialize for ApiError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("success", &false)?;
+        map.serialize_entry("error", &self.message)?;
+        map.serialize_entry("code", self.code)?;
+        if let Some(field) = self.field {
+            map.serialize_entry("field", field)?;
+        }
+        map.end()
+    }
 }
 
 impl ApiError {
@@ -60,12 +71,12 @@ mod tests {
         let e = ApiError::invalid("prompt", "prompt_missing", "prompt is required");
         assert_eq!(
             e.to_json(),
-            r#"{"error":"prompt is required","code":"prompt_missing","field":"prompt"}"#
+            r#"{"success":false,"error":"prompt is required","code":"prompt_missing","field":"prompt"}"#
         );
         let e = ApiError::new(503, "database_unavailable", "try again");
         assert_eq!(
             e.to_json(),
-            r#"{"error":"try again","code":"database_unavailable"}"#
+            r#"{"success":false,"error":"try again","code":"database_unavailable"}"#
         );
     }
 }

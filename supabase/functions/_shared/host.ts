@@ -6,7 +6,11 @@ import type { Host } from "./wasm/imagegen_edge.d.ts";
 /** SQL functions the module may call; anything else is refused before reaching the database. */
 const RPC_ALLOWED = new Set([
   "start_generation",
+  "attach_generation",
+  "resolve_model",
   "get_generation",
+  "start_generation_download",
+  "request_worker_wake",
   "record_prediction",
   "clear_prediction",
   "start_generation_processing",

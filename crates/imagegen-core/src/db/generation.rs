@@ -11,7 +11,14 @@ pub struct StoredGeneration {
     pub id: Uuid,
     pub user_id: Uuid,
     pub prompt: String,
-    pub model_id: String,
+    /// The catalog model run (null on a client-inserted row until generate-image attaches a request).
+    #[serde(default)]
+    pub replicate_model: Option<String>,
+    /// The original columns: the display name and the `models.id`.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub model_id: Option<Uuid>,
     pub params: serde_json::Value,
     pub status: String,
     pub replicate_prediction_id: Option<String>,
@@ -30,6 +37,13 @@ pub struct StoredGeneration {
     pub started_at: Option<String>,
     #[serde(default)]
     pub completed_at: Option<String>,
+    #[serde(default)]
+    pub generation_time_seconds: Option<f64>,
+    #[serde(default)]
+    pub adjusted: serde_json::Value,
+    /// Its `images` rows (get_generation adds them).
+    #[serde(default)]
+    pub images: Vec<serde_json::Value>,
 }
 
 /// Reads a generation; `None` when it does not exist.
@@ -55,6 +69,8 @@ pub enum RecordOutcome {
     },
     /// Another generation already holds this prediction (a search matched someone else's input).
     Taken,
+    /// The generation finished meanwhile (a user cancelled it): the prediction is not wanted.
+    Finished { status: String },
     NotFound,
 }
 
@@ -114,11 +130,39 @@ pub async fn start_processing<R: Rpc>(
         .map_err(|e| RpcError::BadAnswer(format!("start_generation_processing: {e}")))
 }
 
+/// Marks the generation downloading (from pending/queued/processing) and reads it; `None` when it does
+/// not exist. A finished (e.g. cancelled) generation is returned as it is.
+pub async fn start_download<R: Rpc>(
+    rpc: &R,
+    id: Uuid,
+) -> Result<Option<StoredGeneration>, RpcError> {
+    let args = [SqlArg::new(
+        "p_generation_id",
+        SqlType::Uuid,
+        id.to_string(),
+    )];
+    let row = one(
+        rpc.call("start_generation_download", &args).await?,
+        "start_generation_download",
+    )?;
+    if row.is_null() {
+        return Ok(None);
+    }
+    serde_json::from_value(row)
+        .map(Some)
+        .map_err(|e| RpcError::BadAnswer(format!("start_generation_download: {e}")))
+}
+
 /// One stored image of a generation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredOutput {
     pub storage_path: String,
     pub url: String,
+    /// webp, png, jpeg or svg (the `images.format` column).
+    pub format: &'static str,
+    /// Bytes stored, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
 }
 
 /// Completes the generation with its stored images; returns the outcome word (`completed`, or the status

@@ -171,3 +171,19 @@ pub async fn enqueue<R: Rpc>(
     row.as_i64()
         .ok_or_else(|| RpcError::BadAnswer(format!("enqueue_job returned {row}")))
 }
+
+/// Asks for a worker wake-up on behalf of a caller that may do nothing more (the seed's anon-key manual
+/// trigger). Answers whether this call woke the worker; wakes within `min_interval_secs` of the last one
+/// are coalesced into it.
+pub async fn request_wake<R: Rpc>(rpc: &R, min_interval_secs: u32) -> Result<bool, RpcError> {
+    let args = [SqlArg::new(
+        "p_min_interval_secs",
+        SqlType::Int,
+        min_interval_secs.to_string(),
+    )];
+    let row = super::one(
+        rpc.call("request_worker_wake", &args).await?,
+        "request_worker_wake",
+    )?;
+    Ok(row.get("woken").and_then(|w| w.as_bool()).unwrap_or(false))
+}

@@ -3,4 +3,4 @@
 
 mod run;
 
-pub use run::{run_prediction, Deadlines, PredictionDone, RunError};
+pub use run::{run_prediction, run_standalone, Deadlines, PredictionDone, RunError};

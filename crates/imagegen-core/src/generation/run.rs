@@ -154,7 +154,18 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
         }
     };
 
-    let prediction = replicate.wait_until_done(prediction, until).await?;
+    // A user may cancel while the prediction runs (their row becomes failed): look every few seconds and
+    // stop the prediction then, so it is neither paid for longer nor stored.
+    let cancelled = || async {
+        matches!(db::load(rpc, generation.id).await, Ok(Some(g)) if g.status == "failed")
+    };
+    let (prediction, stopped) = replicate
+        .wait_until_done_or(prediction, until, CANCEL_CHECK_MS, cancelled)
+        .await?;
+    if stopped {
+        let _ = replicate.cancel(&prediction.id).await;
+        return Err(cancelled_error());
+    }
     match classify(&prediction) {
         Some(PredictionOutcome::Succeeded { outputs }) => Ok(PredictionDone {
             prediction_id: prediction.id.clone(),
@@ -200,7 +211,13 @@ fn replicate_request(
         _ => serde_json::Map::new(),
     };
     body.insert("prompt".into(), generation.prompt.clone().into());
-    body.insert("model_id".into(), generation.model_id.clone().into());
+    let Some(model) = &generation.replicate_model else {
+        return Err(RunError::Fail {
+            code: "no_request",
+            message: "This generation has no request to run (start it with generate-image or start-generation).".into(),
+        });
+    };
+    body.insert("model_id".into(), model.clone().into());
     let request =
         GenerationRequest::parse(Value::Object(body).to_string().as_bytes()).map_err(|e| {
             RunError::Fail {
@@ -247,6 +264,11 @@ async fn record<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
                 retry_in_secs: Some(0),
             })
         }
+        RecordOutcome::Finished { .. } => {
+            // The generation was cancelled (or failed) while the prediction was being created.
+            let _ = replicate.cancel(&prediction.id).await;
+            Err(cancelled_error())
+        }
         RecordOutcome::NotFound => Err(RunError::Fail {
             code: "generation_not_found",
             message: "The generation was deleted while it was running.".into(),
@@ -262,6 +284,57 @@ async fn record<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
                 retry_in_secs: Some(0),
             })
         }
+    }
+}
+
+/// The original process-generation's standalone call: a request with no generation row behind it. One
+/// create (never retried: with no row to record the id in, a second create could pay twice), then polled
+/// to the end or the deadline; a prediction still running at the deadline is cancelled.
+pub async fn run_standalone<H: HttpClient, T: Timer, P: Platform>(
+    replicate: &Replicate<'_, H, T, P>,
+    request: &GenerationRequest,
+    deadlines: Deadlines,
+) -> Result<PredictionDone, RunError> {
+    let model = request.replicate_model();
+    let input = request.replicate_input();
+    let now = replicate.platform.now_ms();
+    let until = deadlines.budget_ms.min(deadlines.give_up_ms);
+    let options = CreateOptions {
+        wait_secs: ((until - now) / 1000.0 - 1.0).clamp(1.0, f64::from(CREATE_WAIT_SECS)) as u8,
+        cancel_after_secs: Some(((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64),
+    };
+    let prediction = replicate.create(model, &input, options, until).await?;
+    let prediction = replicate.wait_until_done(prediction, until).await?;
+    match classify(&prediction) {
+        Some(PredictionOutcome::Succeeded { outputs }) => Ok(PredictionDone {
+            prediction_id: prediction.id.clone(),
+            outputs,
+            resumed: false,
+            prediction,
+        }),
+        Some(PredictionOutcome::Retry { message }) => Err(RunError::Fail {
+            code: "prediction_failed",
+            message,
+        }),
+        Some(PredictionOutcome::Fail { code, message }) => Err(RunError::Fail { code, message }),
+        None => {
+            let _ = replicate.cancel(&prediction.id).await;
+            Err(RunError::Fail {
+                code: "prediction_timed_out",
+                message: "The model did not finish in time; the prediction was canceled.".into(),
+            })
+        }
+    }
+}
+
+/// How often a running prediction's generation is checked for a cancel.
+const CANCEL_CHECK_MS: f64 = 3_000.0;
+
+/// The generation was cancelled (its row is failed already; this reason goes to the job only).
+fn cancelled_error() -> RunError {
+    RunError::Fail {
+        code: "cancelled",
+        message: "The generation was cancelled; its prediction was stopped.".into(),
     }
 }
 

@@ -115,7 +115,7 @@ impl Rpc for Host {
 fn generation(prediction: Option<&str>) -> StoredGeneration {
     serde_json::from_value(serde_json::json!({
         "id": GENERATION, "user_id": "6f1c2a52-1d8a-4c52-9f59-0d8e0c3a4b11", "prompt": "a lighthouse at dusk",
-        "model_id": "black-forest-labs/flux-schnell", "params": {"width": 1024, "height": 1024, "num_outputs": 1},
+        "replicate_model": "black-forest-labs/flux-schnell", "params": {"width": 1024, "height": 1024, "num_outputs": 1},
         "status": "pending", "replicate_prediction_id": prediction, "created_at": "2026-11-28T23:00:00+00:00",
     }))
     .unwrap()
@@ -365,7 +365,7 @@ fn a_concurrent_runner_cancels_its_own_duplicate() {
 #[test]
 fn settings_the_catalog_no_longer_accepts_fail_clearly() {
     let mut g = generation(None);
-    g.model_id = "acme/retired-model".into();
+    g.replicate_model = Some("acme/retired-model".into());
     match run(&Host::new(), &g, false, DEADLINES) {
         Err(RunError::Fail {
             code: "unsupported_settings",

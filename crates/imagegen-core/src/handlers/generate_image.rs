@@ -4,9 +4,13 @@
 //! code (claimed with a lease, completed with `complete_job`, so retries and idempotency are the worker's)
 //! and answers the finished generation. Past `LEGACY_WAIT_SECS` it answers 202 with the generation id
 //! and wakes the worker to carry on.
+//!
+//! The original's answers (what the shipping mobile app reads): `{success, image: <images row>,
+//! generation_time}` for a request naming its own pending row by `generation_id` (the app inserted it),
+//! `{success, url, format, generation_time}` without one; both shapes carry all of these fields here.
 
 use super::process_jobs::finish;
-use super::start_generation::{accept, generation_json, worker_kick};
+use super::start_generation::{accept, generation_json, worker_kick, Attach};
 use crate::config::AppContext;
 use crate::db::generation as db;
 use crate::db::queue;
@@ -68,7 +72,7 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
     log: &mut RequestLog,
 ) -> Result<(Response, bool), ApiError> {
     let now = host.now_ms();
-    let accepted = accept(ctx, host, head, body, now, log).await?;
+    let accepted = accept(ctx, host, head, body, now, log, Attach::IfNamed).await?;
     let config = &ctx.config;
     let deadline = now + f64::from(config.worker.legacy_wait_secs) * 1000.0;
     let worker = format!("generate-image:{request_id}");
@@ -95,17 +99,13 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
                 ApiError::new(404, "generation_not_found", "the generation was deleted")
             })?;
         match generation.status.as_str() {
-            "completed" => {
-                return Ok((
-                    Response::json(200, generation_json(&generation).to_string()),
-                    false,
-                ))
-            }
+            "completed" => return Ok((Response::json(200, completed(&generation).to_string()), false)),
             "failed" => {
                 let message = generation
                     .error_message
                     .unwrap_or_else(|| "the generation failed".into());
                 let body = serde_json::json!({
+                    "success": false,
                     "error": message,
                     "code": "generation_failed",
                     "generation_id": generation.id,
@@ -116,7 +116,11 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
             _ => {}
         }
         if host.now_ms() + POLL_MS as f64 >= deadline {
+            // Still 2xx with success: a non-2xx would make the mobile app mark its row failed, which
+            // cancels a generation that is about to finish. It has no `image` yet.
             let body = serde_json::json!({
+                "success": true,
+                "image": null,
                 "generation_id": generation.id,
                 "status": generation.status,
                 "message": "still running: follow it with GET /functions/v1/start-generation?id=<generation_id>",
@@ -131,4 +135,21 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
             host.sleep_ms(POLL_MS).await;
         }
     }
+}
+
+/// The answer for a completed generation: the original's fields, then the generation as start-generation's
+/// GET shows it.
+fn completed(generation: &db::StoredGeneration) -> serde_json::Value {
+    let image = generation.images.first().cloned();
+    let field = |name: &str| image.as_ref().and_then(|i| i.get(name)).cloned();
+    serde_json::json!({
+        "success": true,
+        "image": image,
+        "url": field("public_url").or_else(|| generation.image_url.clone().map(Into::into)),
+        "format": field("format"),
+        "generation_time": generation.generation_time_seconds,
+        "generation_id": generation.id,
+        "status": generation.status,
+        "generation": generation_json(generation),
+    })
 }

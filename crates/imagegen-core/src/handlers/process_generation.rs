@@ -1,17 +1,24 @@
-//! `POST /functions/v1/process-generation` `{"generation_id": "<uuid>"}` (service role only): runs the
-//! generation's Replicate prediction — the same code the worker's generate-image job runs — and answers
-//! the outputs and timings. It does not store the images; the worker's download-image job does.
+//! `POST /functions/v1/process-generation` (service role only), two forms:
+//! - `{"generation_id": "<uuid>"}`: runs the generation's Replicate prediction — the same code the worker's
+//!   generate-image job runs — and answers the outputs and timings. It does not store the images; the
+//!   worker's download-image job does.
+//! - the original standalone call, a generation request without a row (`{prompt, model_id, width, ...}`):
+//!   runs one prediction for it.
+//!
+//! Both answer the original's fields `{success, output_url, format, width, height, error,
+//! generation_time_seconds}` beside this project's; a failed generation is a 400 with `success: false`.
 
 use super::{request_id, verify_service};
 use crate::config::AppContext;
 use crate::db::generation as db;
 use crate::error::ApiError;
-use crate::generation::{run_prediction, Deadlines, RunError};
+use crate::generation::{run_prediction, run_standalone, Deadlines, PredictionDone, RunError};
 use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{BodyError, HttpClient, Platform, RequestBody, Rpc, Timer};
 use crate::replicate::client::Replicate;
+use crate::request::RawRequest;
 use uuid::Uuid;
 
 /// Function name, as deployed and as logged.
@@ -70,7 +77,28 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         }
         BodyError::Read(why) => ApiError::invalid("body", "body_unreadable", why),
     })?;
-    let generation_id = parse_generation_id(&bytes)?;
+    let started = host.monotonic_ms();
+    let budget_ms = now + f64::from(ctx.config.function_budget_secs) * 1000.0;
+    let replicate = Replicate::new(api, host, host, host);
+    let Some(generation_id) = generation_id_of(&bytes)? else {
+        // The original standalone form: a request, no row.
+        let raw = RawRequest::parse(&bytes)?;
+        let (request, _) = super::start_generation::validate(host, &raw, log).await?;
+        let deadlines = Deadlines {
+            budget_ms,
+            give_up_ms: now + f64::from(ctx.config.generation_timeout_secs) * 1000.0,
+        };
+        return match run_standalone(&replicate, &request, deadlines).await {
+            Ok(done) => {
+                let size = (Some(request.width.get()), Some(request.height.get()));
+                let mut body = original_answer(&done, size, started, host.monotonic_ms());
+                body["model_id"] = request.model.id.into();
+                body["adjusted"] = request.adjusted_json();
+                Ok(Response::json(200, body.to_string()))
+            }
+            Err(e) => Err(failed(e)),
+        };
+    };
     log.generation_id = Some(generation_id);
 
     let generation = db::load(host, generation_id)
@@ -95,19 +123,22 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         ));
     }
 
-    let budget_ms = now + f64::from(ctx.config.function_budget_secs) * 1000.0;
     let deadlines = Deadlines::for_generation(&ctx.config, &generation.created_at, now, budget_ms);
-    let replicate = Replicate::new(api, host, host, host);
     // A generation marked processing may have had a create whose answer was lost: look for it first.
     let search_first = generation.status == "processing";
     match run_prediction(host, &replicate, &generation, search_first, deadlines).await {
         Ok(done) => {
             let p = &done.prediction;
-            let body = serde_json::json!({
+            let size = (
+                generation.params.get("width").and_then(|w| w.as_u64()),
+                generation.params.get("height").and_then(|h| h.as_u64()),
+            );
+            let mut body = original_answer(&done, size, started, host.monotonic_ms());
+            let own = serde_json::json!({
                 "generation_id": generation_id,
                 "prediction_id": done.prediction_id,
                 "status": "succeeded",
-                "model_id": generation.model_id,
+                "model_id": generation.replicate_model,
                 "outputs": done.outputs,
                 "resumed": done.resumed,
                 "timings": {
@@ -118,6 +149,9 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
                     "total_time": p.metrics.total_time,
                 },
             });
+            if let (Some(body), serde_json::Value::Object(own)) = (body.as_object_mut(), own) {
+                body.extend(own);
+            }
             Ok(Response::json(200, body.to_string()))
         }
         Err(RunError::StillRunning { message }) => {
@@ -137,7 +171,68 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
             log.code = Some(e.code);
             Ok(r)
         }
-        Err(RunError::Fail { code, message }) => Err(ApiError::new(422, code, message)),
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// The original's success fields: the first output as `output_url`, its format, the size asked for and
+/// the wall time this call took.
+fn original_answer(
+    done: &PredictionDone,
+    (width, height): (Option<impl Into<u64>>, Option<impl Into<u64>>),
+    started_ms: f64,
+    now_ms: f64,
+) -> serde_json::Value {
+    let url = done.outputs.first().map(String::as_str).unwrap_or_default();
+    serde_json::json!({
+        "success": true,
+        "output_url": url,
+        "format": output_format(url),
+        "width": width.map(Into::into),
+        "height": height.map(Into::into),
+        "error": null,
+        "generation_time_seconds": ((now_ms - started_ms) / 10.0).round() / 100.0,
+        "prediction_id": done.prediction_id,
+        "outputs": done.outputs,
+    })
+}
+
+/// webp, png, jpeg or svg, from an output URL's extension or a data URI's type.
+fn output_format(url: &str) -> Option<&'static str> {
+    let ext = match url.strip_prefix("data:image/") {
+        Some(rest) => rest.split([';', ',']).next().unwrap_or(""),
+        None => url.split(['?', '#']).next().unwrap_or("").rsplit('.').next().unwrap_or(""),
+    };
+    match ext.to_ascii_lowercase().as_str() {
+        "webp" => Some("webp"),
+        "png" => Some("png"),
+        "jpg" | "jpeg" => Some("jpeg"),
+        "svg" | "svg+xml" => Some("svg"),
+        _ => None,
+    }
+}
+
+/// A generation that failed (or could not run): the original answered 400 with its error.
+fn failed(e: RunError) -> ApiError {
+    match e {
+        RunError::Fail { code, message } => ApiError::new(400, code, message),
+        other => ApiError::new(400, "generation_failed", other.to_string()),
+    }
+}
+
+/// `generation_id` when the body names one (this project's form); `None` for the original standalone
+/// request.
+fn generation_id_of(bytes: &[u8]) -> Result<Option<Uuid>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::invalid(
+            "body",
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    match value.get("generation_id") {
+        None | Some(serde_json::Value::Null) if value.get("prompt").is_some() => Ok(None),
+        _ => parse_generation_id(bytes).map(Some),
     }
 }
 

@@ -2,8 +2,13 @@
 //! them concurrently, claims more as slots free up while the wall-clock budget lasts (so one invocation
 //! drains a backlog), extends the leases of running jobs, ends every job with `complete_job`, and answers
 //! a summary. Woken right after start-generation answers, and every minute by pg_cron as a sweeper.
+//!
+//! Any other valid project token (the seed's manual trigger sends the anon key) gets a 202 and a wake-up
+//! of the worker, nothing more: `request_worker_wake` coalesces any number of them into one per
+//! [`WAKE_MIN_INTERVAL_SECS`].
 
 use super::{request_id, verify_service};
+use crate::auth::AuthError;
 use crate::config::AppContext;
 use crate::db::queue::{self, CompleteOutcome, Job};
 use crate::error::ApiError;
@@ -19,6 +24,9 @@ use serde::Serialize;
 
 /// Function name, as deployed and as logged.
 pub const NAME: &str = "process-jobs";
+
+/// Wake-ups asked for by non-service callers within this many seconds count as one.
+pub const WAKE_MIN_INTERVAL_SECS: u32 = 10;
 
 /// A new job is not claimed with less than this left: a generate-image job may hold a create for a while.
 const MIN_BUDGET_FOR_NEW_JOB_MS: f64 = 15_000.0;
@@ -52,6 +60,8 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         "OPTIONS" => Ok(Response::preflight()),
         "POST" | "GET" => match verify_service(head, ctx, host.now_ms()) {
             Ok(()) => work(ctx, host, &id, &mut log).await,
+            // A valid token of another role: a wake-up only.
+            Err(e) if e.code == AuthError::NotServiceRole.code() => wake(host, &mut log).await,
             Err(e) => Err(e),
         },
         _ => Err(ApiError::new(405, "method_not_allowed", "use POST")),
@@ -62,6 +72,28 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     });
     host.log(&log.finish(response.status, host.monotonic_ms() - started));
     response.with_header("x-request-id", id)
+}
+
+async fn wake<S: Rpc>(host: &S, log: &mut RequestLog) -> Result<Response, ApiError> {
+    let woken = queue::request_wake(host, WAKE_MIN_INTERVAL_SECS)
+        .await
+        .map_err(|e| {
+            log.detail = Some(e.to_string());
+            database_error(&e)
+        })?;
+    let message = if woken {
+        "Worker woken: queued jobs are processed in the background"
+    } else {
+        "Worker was woken moments ago: queued jobs are processed in the background"
+    };
+    let body = serde_json::json!({
+        "success": true,
+        "processed": 0,
+        "errors": 0,
+        "message": message,
+        "woken": woken,
+    });
+    Ok(Response::json(202, body.to_string()))
 }
 
 async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
@@ -147,7 +179,13 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         }
     }
     let count = |o: &str| reports.iter().filter(|r| r.outcome == o).count();
+    // The original's summary: jobs run, and those that ended in an error (retried or failed).
+    let errors = reports.iter().filter(|r| r.error.is_some()).count();
     let body = serde_json::json!({
+        "success": true,
+        "processed": reports.len(),
+        "errors": errors,
+        "message": format!("Processed {} job(s) with {errors} error(s)", reports.len()),
         "worker_id": worker,
         "claimed": reports.len(),
         "completed": count("completed"),

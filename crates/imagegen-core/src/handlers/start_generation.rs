@@ -1,14 +1,16 @@
 //! `POST /functions/v1/start-generation`: verify the user's token, parse the body, make one SQL call,
-//! answer `{generation_id, status}`.
+//! answer `{success, generation_id, job_id, status: "queued", message, adjusted}`.
 
 use super::{auth_error, database_error, request_id, verify_token};
 use crate::config::AppContext;
-use crate::db::start_generation::{self as db, StartOutcome};
+use crate::db::start_generation::{self as db, JobId, StartOutcome};
 use crate::error::ApiError;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{BodyError, Platform, RequestBody, Rpc};
-use crate::request::{body_too_large, GenerationRequest, IdempotencyKey, MAX_BODY_BYTES};
+use crate::request::{
+    body_too_large, GenerationRequest, IdempotencyKey, RawRequest, ResolvedModel, MAX_BODY_BYTES,
+};
 
 /// Function name, as deployed and as logged.
 pub const NAME: &str = "start-generation";
@@ -58,8 +60,8 @@ async fn run<R: Rpc, B: RequestBody>(
     now_ms: f64,
     log: &mut RequestLog,
 ) -> Result<Response, ApiError> {
-    let a = accept(ctx, rpc, head, body, now_ms, log).await?;
-    let response = accepted(a.generation_id, &a.status);
+    let a = accept(ctx, rpc, head, body, now_ms, log, Attach::Never).await?;
+    let response = Response::json(200, a.answer().to_string());
     Ok(if a.replayed {
         response.with_header("idempotent-replayed", "true")
     } else {
@@ -67,16 +69,49 @@ async fn run<R: Rpc, B: RequestBody>(
     })
 }
 
-/// A request accepted by `start_generation`: new, or an idempotent replay of an earlier one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request accepted by `start_generation` (or `attach_generation`): new, or a replay of an earlier one.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Accepted {
     pub generation_id: uuid::Uuid,
+    pub job_id: Option<JobId>,
     pub status: String,
     pub replayed: bool,
+    /// What was changed to fit the model (empty for replays: the first answer said it).
+    pub adjusted: serde_json::Value,
 }
 
-/// Everything start-generation does before answering: token, body, the one SQL call. Shared with the
-/// legacy generate-image function, so both accept and refuse exactly the same requests.
+impl Accepted {
+    /// The answer: the original start-generation's fields (`success`, `generation_id`, `job_id` as a
+    /// string, `status`, `message`), then this project's (`adjusted`).
+    pub fn answer(&self) -> serde_json::Value {
+        let message = if self.replayed {
+            "This generation was already started; status is its current state."
+        } else {
+            "Generation queued. Follow its row in image_generations for progress."
+        };
+        serde_json::json!({
+            "success": true,
+            "generation_id": self.generation_id,
+            "job_id": self.job_id.map(|j| j.0.to_string()),
+            "status": self.status,
+            "message": message,
+            "adjusted": self.adjusted,
+        })
+    }
+}
+
+/// Whether a body's `generation_id` (the mobile app's own pending row) is honoured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attach {
+    /// start-generation: always a new row; a `generation_id` in the body is ignored.
+    Never,
+    /// generate-image: a `generation_id` names the caller's row, which the request is attached to.
+    IfNamed,
+}
+
+/// Everything start-generation does before answering: token, body, the one SQL call (two when the
+/// model is named by its `models.id`). Shared with the legacy generate-image function, so both accept and
+/// refuse exactly the same requests.
 pub(crate) async fn accept<R: Rpc, B: RequestBody>(
     ctx: &AppContext,
     rpc: &R,
@@ -84,6 +119,7 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
     body: B,
     now_ms: f64,
     log: &mut RequestLog,
+    attach: Attach,
 ) -> Result<Accepted, ApiError> {
     // Authenticate before reading the body: anonymous callers learn nothing about validation.
     let claims = verify_token(head, &ctx.verifier, now_ms)?;
@@ -105,29 +141,56 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
                 format!("request body could not be read: {why}"),
             ),
         })?;
-    let request = GenerationRequest::parse(&bytes)?;
+    let raw = RawRequest::parse(&bytes)?;
+    let row = match attach {
+        Attach::Never => None,
+        Attach::IfNamed => raw.generation_id()?,
+    };
+    let (request, model_row) = validate(rpc, &raw, log).await?;
 
-    let outcome = db::call(
-        rpc,
-        user,
-        &request,
-        idempotency_key.as_ref(),
-        ctx.config.max_pending,
-    )
-    .await
+    let max_pending = ctx.config.max_pending;
+    let outcome = match row {
+        None => {
+            let key = idempotency_key.as_ref();
+            db::call(rpc, user, &request, model_row, key, max_pending).await
+        }
+        Some(row) => db::attach(rpc, user, row, &request, model_row, max_pending).await,
+    }
     .map_err(|e| {
         log.detail = Some(e.to_string());
         database_error(&e)
     })?;
+    let accepted = |generation_id, job_id, status, replayed, adjusted| {
+        Ok(Accepted {
+            generation_id,
+            job_id,
+            status,
+            replayed,
+            adjusted,
+        })
+    };
     match outcome {
-        StartOutcome::Created { generation_id, status } => {
-            log.generation_id = Some(generation_id);
-            Ok(Accepted { generation_id, status, replayed: false })
+        StartOutcome::Created {
+            generation_id,
+            job_id,
+            status,
         }
-        StartOutcome::Existing { generation_id, status } => {
+        | StartOutcome::Attached {
+            generation_id,
+            job_id,
+            status,
+        } => {
+            log.generation_id = Some(generation_id);
+            accepted(generation_id, Some(job_id), status, false, request.adjusted_json())
+        }
+        StartOutcome::Existing {
+            generation_id,
+            job_id,
+            status,
+        } => {
             log.generation_id = Some(generation_id);
             log.replayed = true;
-            Ok(Accepted { generation_id, status, replayed: true })
+            accepted(generation_id, job_id, status, true, serde_json::json!([]))
         }
         StartOutcome::IdempotencyConflict { generation_id } => {
             log.generation_id = Some(generation_id);
@@ -144,6 +207,53 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
             format!("you have {pending} generations in progress and the limit is {limit}; wait for one to finish"),
         )),
         StartOutcome::UnknownUser => Err(ApiError::new(401, "user_not_found", "the user of this token no longer exists")),
+        StartOutcome::NotFound => Err(ApiError {
+            status: 404,
+            code: "generation_not_found",
+            message: "generation_id does not name a generation of yours".into(),
+            field: Some("generation_id"),
+        }),
+        StartOutcome::NotPending { status, error_message } => Err(ApiError {
+            status: 409,
+            code: "generation_not_pending",
+            message: match error_message {
+                Some(why) => format!("this generation is already {status} ({why})"),
+                None => format!("this generation is already {status}"),
+            },
+            field: Some("generation_id"),
+        }),
+    }
+}
+
+/// The request validated against its model. A `model_id` that is a `models.id` uuid (what the web app
+/// sends) is looked up first; an unknown or inactive row is an unknown model.
+pub(crate) async fn validate<R: Rpc>(
+    rpc: &R,
+    raw: &RawRequest,
+    log: &mut RequestLog,
+) -> Result<(GenerationRequest, Option<uuid::Uuid>), ApiError> {
+    let Some(id) = raw.model_uuid() else {
+        return Ok((raw.validate(None)?, None));
+    };
+    let row = db::resolve_model(rpc, id).await.map_err(|e| {
+        log.detail = Some(e.to_string());
+        database_error(&e)
+    })?;
+    match row {
+        Some(m) if m.is_active != Some(false) => {
+            let resolved = ResolvedModel {
+                replicate_id: &m.replicate_id,
+                version: m.version.as_deref(),
+            };
+            Ok((raw.validate(Some(resolved))?, Some(m.id)))
+        }
+        _ => Err(ApiError::invalid(
+            "model_id",
+            "unknown_model",
+            format!(
+                "model_id {id} is not an available model; GET /functions/v1/models lists them"
+            ),
+        )),
     }
 }
 
@@ -189,8 +299,11 @@ pub(crate) fn generation_json(g: &crate::db::generation::StoredGeneration) -> se
         "id": g.id,
         "status": g.status,
         "prompt": g.prompt,
+        "model": g.model,
         "model_id": g.model_id,
+        "replicate_model": g.replicate_model,
         "params": g.params,
+        "adjusted": g.adjusted,
         "image_url": g.image_url,
         "storage_path": g.storage_path,
         "outputs": g.outputs,
@@ -199,6 +312,7 @@ pub(crate) fn generation_json(g: &crate::db::generation::StoredGeneration) -> se
         "updated_at": g.updated_at,
         "started_at": g.started_at,
         "completed_at": g.completed_at,
+        "generation_time_seconds": g.generation_time_seconds,
     })
 }
 
@@ -236,13 +350,6 @@ pub(crate) fn worker_kick(ctx: &AppContext) -> Option<crate::ports::HttpRequest>
         // The kick only has to be delivered; process-jobs answers after its work.
         timeout_ms: 150_000,
     })
-}
-
-fn accepted(generation_id: uuid::Uuid, status: &str) -> Response {
-    Response::json(
-        200,
-        serde_json::json!({ "generation_id": generation_id, "status": status }).to_string(),
-    )
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ const NOW_MS: f64 = 1_800_000_000_000.0;
 
 struct FakeDb {
     answer: Result<serde_json::Value, RpcError>,
+    /// Answers of other functions than the main one, by name.
+    others: Vec<(&'static str, serde_json::Value)>,
     calls: RefCell<Vec<(String, Vec<SqlArg>)>>,
 }
 
@@ -16,22 +18,34 @@ impl FakeDb {
     fn answering(v: serde_json::Value) -> Self {
         Self {
             answer: Ok(v),
+            others: Vec::new(),
             calls: RefCell::default(),
         }
     }
     fn failing(e: RpcError) -> Self {
         Self {
             answer: Err(e),
+            others: Vec::new(),
             calls: RefCell::default(),
         }
     }
+    fn with(mut self, function: &'static str, answer: serde_json::Value) -> Self {
+        self.others.push((function, answer));
+        self
+    }
     fn arg(&self, name: &str) -> Option<String> {
+        self.arg_of(0, name)
+    }
+    fn arg_of(&self, call: usize, name: &str) -> Option<String> {
         let calls = self.calls.borrow();
-        calls[0]
+        calls[call]
             .1
             .iter()
             .find(|a| a.name == name)
             .and_then(|a| a.value.clone())
+    }
+    fn functions(&self) -> Vec<String> {
+        self.calls.borrow().iter().map(|(f, _)| f.clone()).collect()
     }
 }
 
@@ -44,6 +58,9 @@ impl Rpc for FakeDb {
         self.calls
             .borrow_mut()
             .push((function.to_owned(), args.to_vec()));
+        if let Some((_, v)) = self.others.iter().find(|(f, _)| *f == function) {
+            return Ok(vec![v.clone()]);
+        }
         self.answer.clone().map(|v| vec![v])
     }
 }
@@ -72,7 +89,7 @@ fn head(method: &str, token: Option<&str>, extra: &[(&str, &str)]) -> RequestHea
 }
 
 fn created() -> serde_json::Value {
-    serde_json::json!({"outcome": "created", "generation_id": "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01", "status": "pending"})
+    serde_json::json!({"outcome": "created", "generation_id": "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01", "job_id": 7, "status": "queued"})
 }
 
 fn run(db: &FakeDb, head: RequestHead, body: &str) -> (Response, FakePlatform) {
@@ -104,20 +121,31 @@ fn success_makes_one_call_with_typed_args() {
     let db = FakeDb::answering(created());
     let (r, platform) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(
-        json(&r),
-        serde_json::json!({"generation_id": "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01", "status": "pending"})
-    );
+    // The original start-generation's fields, exactly; then this project's.
+    let answer = json(&r);
+    assert_eq!(answer["success"], true);
+    assert_eq!(answer["generation_id"], "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01");
+    assert_eq!(answer["job_id"], "7");
+    assert_eq!(answer["status"], "queued");
+    assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(answer["adjusted"].is_array());
     assert_eq!(db.calls.borrow().len(), 1);
     assert_eq!(db.calls.borrow()[0].0, "start_generation");
     assert_eq!(db.arg("p_user_id").as_deref(), Some(USER));
     assert_eq!(db.arg("p_prompt").as_deref(), Some("test"));
     assert_eq!(db.arg("p_max_pending").as_deref(), Some("10"));
     assert_eq!(db.arg("p_idempotency_key"), None);
+    assert_eq!(
+        db.arg("p_replicate_model").as_deref(),
+        Some("black-forest-labs/flux-schnell")
+    );
+    assert_eq!(db.arg("p_model_id"), None);
     let params: serde_json::Value = serde_json::from_str(&db.arg("p_params").unwrap()).unwrap();
     assert_eq!(params["width"], 1024);
-    let types: Vec<SqlType> = db.calls.borrow()[0].1.iter().map(|a| a.sql_type).collect();
-    assert_eq!(types[0], SqlType::Uuid);
+    let columns: serde_json::Value = serde_json::from_str(&db.arg("p_columns").unwrap()).unwrap();
+    assert_eq!((columns["width"].as_u64(), columns["height"].as_u64()), (Some(1024), Some(1024)));
+    let user_arg = db.calls.borrow()[0].1.iter().find(|a| a.name == "p_user_id").map(|a| a.sql_type);
+    assert_eq!(user_arg, Some(SqlType::Uuid));
 
     let lines = platform.lines();
     assert_eq!(lines.len(), 1);
@@ -337,4 +365,51 @@ fn request_id_is_echoed_or_made() {
         .unwrap()
         .1;
     assert!(Uuid::parse_str(id).is_ok(), "{id}");
+}
+
+const MODEL_ROW: &str = "5d3c9a3e-6f0b-4b8e-9a57-3a0c2f4e1d22";
+
+#[test]
+fn a_models_uuid_is_resolved_then_passed_along() {
+    let db = FakeDb::answering(created()).with(
+        "resolve_model",
+        serde_json::json!({"id": MODEL_ROW, "name": "FLUX Schnell", "replicate_id": "black-forest-labs/flux-schnell",
+                           "version": null, "is_active": true}),
+    );
+    let body = format!(r#"{{"prompt":"test","model_id":"{MODEL_ROW}","width":1024,"height":1024}}"#);
+    let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(db.functions(), ["resolve_model", "start_generation"]);
+    assert_eq!(db.arg_of(0, "p_id").as_deref(), Some(MODEL_ROW));
+    assert_eq!(db.arg_of(1, "p_model_id").as_deref(), Some(MODEL_ROW));
+    assert_eq!(
+        db.arg_of(1, "p_replicate_model").as_deref(),
+        Some("black-forest-labs/flux-schnell")
+    );
+}
+
+#[test]
+fn an_unknown_or_inactive_models_uuid_is_an_unknown_model() {
+    for row in [
+        serde_json::Value::Null,
+        serde_json::json!({"id": MODEL_ROW, "name": "Old", "replicate_id": "black-forest-labs/flux-schnell",
+                           "version": null, "is_active": false}),
+    ] {
+        let db = FakeDb::answering(created()).with("resolve_model", row);
+        let body = format!(r#"{{"prompt":"test","model_id":"{MODEL_ROW}"}}"#);
+        let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), &body);
+        let answer = json(&r);
+        assert_eq!((r.status, answer["code"].as_str()), (400, Some("unknown_model")));
+        assert_eq!(answer["success"], false);
+        assert_eq!(db.functions(), ["resolve_model"], "nothing written");
+    }
+}
+
+#[test]
+fn start_generation_ignores_a_generation_id_in_the_body() {
+    let db = FakeDb::answering(created());
+    let body = r#"{"prompt":"test","generation_id":"0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01"}"#;
+    let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(db.functions(), ["start_generation"]);
 }

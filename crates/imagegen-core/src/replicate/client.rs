@@ -220,14 +220,40 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
     /// Polls until the prediction is terminal or `until_ms` passes; returns the last state seen.
     pub async fn wait_until_done(
         &self,
-        mut prediction: Prediction,
+        prediction: Prediction,
         until_ms: f64,
     ) -> Result<Prediction, ReplicateError> {
+        let never = || async { false };
+        self.wait_until_done_or(prediction, until_ms, f64::INFINITY, never)
+            .await
+            .map(|(p, _)| p)
+    }
+
+    /// Like [`Self::wait_until_done`], and every `check_every_ms` asks `stop` whether to give up waiting
+    /// (e.g. the user cancelled the generation). Answers the last state seen and whether `stop` said so.
+    pub async fn wait_until_done_or<F, Fut>(
+        &self,
+        mut prediction: Prediction,
+        until_ms: f64,
+        check_every_ms: f64,
+        mut stop: F,
+    ) -> Result<(Prediction, bool), ReplicateError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
         let mut interval = self.policy.poll_ms;
+        let mut next_check = self.platform.now_ms() + check_every_ms;
         while !prediction.status.is_terminal() {
             let now = self.platform.now_ms();
             if now >= until_ms {
                 break;
+            }
+            if now >= next_check {
+                if stop().await {
+                    return Ok((prediction, true));
+                }
+                next_check = self.platform.now_ms() + check_every_ms;
             }
             self.timer
                 .sleep_ms(interval.min(until_ms - now).max(1.0) as u64)
@@ -235,7 +261,7 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
             interval = (interval * 1.5).min(self.policy.poll_cap_ms);
             prediction = self.get(&prediction.id, until_ms).await?;
         }
-        Ok(prediction)
+        Ok((prediction, false))
     }
 
     fn auth_headers(&self) -> Vec<(&'static str, String)> {

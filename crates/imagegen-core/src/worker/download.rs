@@ -20,10 +20,11 @@ pub struct DownloadPayload {
     pub outputs: Vec<String>,
 }
 
-/// Image types we store, and the extension each is stored under.
+/// Image types we store, and the extension each is stored under (also the `images.format` value; the
+/// original stored `<generation>.<webp|png|jpeg|svg>`).
 const IMAGE_TYPES: &[(&str, &str)] = &[
     ("image/png", "png"),
-    ("image/jpeg", "jpg"),
+    ("image/jpeg", "jpeg"),
     ("image/webp", "webp"),
     ("image/svg+xml", "svg"),
 ];
@@ -44,7 +45,8 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
             Some(60),
         );
     };
-    let generation = match db::load(host, payload.generation_id).await {
+    // The generation becomes downloading; a cancelled (failed) one stays as it is and nothing is stored.
+    let generation = match db::start_download(host, payload.generation_id).await {
         Ok(Some(g)) => g,
         Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
         Err(e) => return JobResult::retry(format!("database: {e}"), None),
@@ -71,10 +73,12 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
             store_download(host, config, base, key, url, &stem).await
         };
         match stored_one {
-            Ok(path) => match public_or_signed_url(host, config, base, key, &path).await {
+            Ok(one) => match public_or_signed_url(host, config, base, key, &one.path).await {
                 Ok(url) => stored.push(StoredOutput {
-                    storage_path: path,
+                    storage_path: one.path,
                     url,
+                    format: one.format,
+                    file_size: Some(one.bytes),
                 }),
                 Err(e) => return e,
             },
@@ -89,7 +93,15 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
     }
 }
 
-/// Streams one output URL into Storage; answers the object path (without the bucket).
+/// One object written to Storage.
+struct StoredObject {
+    /// The object path, without the bucket.
+    path: String,
+    format: &'static str,
+    bytes: u64,
+}
+
+/// Streams one output URL into Storage.
 async fn store_download<S: HttpClient + StreamCopy>(
     host: &S,
     config: &Config,
@@ -97,7 +109,7 @@ async fn store_download<S: HttpClient + StreamCopy>(
     key: &str,
     url: &str,
     stem: &str,
-) -> Result<String, JobResult> {
+) -> Result<StoredObject, JobResult> {
     let worker = &config.worker;
     if !is_allowed(url, &worker.extra_download_hosts) {
         return Err(JobResult::fail(format!(
@@ -180,7 +192,11 @@ async fn store_download<S: HttpClient + StreamCopy>(
     let path = format!("{stem}.{ext}");
     let upload = upload_request(config, base, key, &path, &content_type, None);
     match host.pipe(source, upload, worker.max_image_bytes).await {
-        Ok((response, _bytes)) if response.status < 300 => Ok(path),
+        Ok((response, bytes)) if response.status < 300 => Ok(StoredObject {
+            path,
+            format: ext,
+            bytes,
+        }),
         Ok((response, _)) => Err(storage_error(response.status, &response.body)),
         Err(CopyError::TooLarge(limit)) => Err(too_large(limit)),
         Err(CopyError::Failed(why)) => Err(JobResult::retry(
@@ -198,7 +214,7 @@ async fn store_data_uri<S: HttpClient>(
     key: &str,
     uri: &str,
     stem: &str,
-) -> Result<String, JobResult> {
+) -> Result<StoredObject, JobResult> {
     let Some((meta, data)) = uri.strip_prefix("data:").and_then(|r| r.split_once(',')) else {
         return Err(JobResult::fail("The model returned a malformed data URI."));
     };
@@ -226,9 +242,14 @@ async fn store_data_uri<S: HttpClient>(
         data.as_bytes().to_vec()
     };
     let path = format!("{stem}.{ext}");
+    let size = bytes.len() as u64;
     let request = upload_request(config, base, key, &path, &content_type, Some(bytes));
     match host.send(request).await {
-        Ok(r) if r.status < 300 => Ok(path),
+        Ok(r) if r.status < 300 => Ok(StoredObject {
+            path,
+            format: ext,
+            bytes: size,
+        }),
         Ok(r) => Err(storage_error(r.status, &r.body)),
         Err(e) => Err(JobResult::retry(
             format!("Storage upload failed: {e}"),

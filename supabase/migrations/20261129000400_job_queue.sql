@@ -5,8 +5,12 @@ create table public.job_queue (
   id bigint generated always as identity primary key,
   job_type text not null check (job_type in ('generate-image', 'download-image')),
   payload jsonb not null default '{}'::jsonb check (jsonb_typeof(payload) = 'object'),
+  -- cancelled: its generation was cancelled by the user before the job ran.
   status text not null default 'pending'
-    check (status in ('pending', 'processing', 'completed', 'failed')),
+    check (status in ('pending', 'processing', 'completed', 'failed', 'cancelled')),
+  -- Higher runs first among due jobs (the original enqueue_job's third argument); 0 for everything
+  -- this backend enqueues, so claiming stays first-in first-out.
+  priority integer not null default 0,
   attempt_number integer not null default 0 check (attempt_number >= 0),
   max_attempts integer not null default 3 check (max_attempts >= 1),
   run_at timestamptz not null default now(),
@@ -29,7 +33,7 @@ create unique index job_queue_dedupe_key_unfinished
 
 -- Claimable rows in claim order; partial, so finished jobs never bloat it.
 create index job_queue_pending_run_at
-  on public.job_queue (run_at, id)
+  on public.job_queue (priority desc, run_at, id)
   where status = 'pending';
 
 create trigger job_queue_updated_at

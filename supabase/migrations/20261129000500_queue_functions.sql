@@ -19,9 +19,12 @@ comment on column public.job_queue.locked_until is
   'End of the current lease; a processing job past it is claimable again (its worker is presumed dead).';
 
 -- Processing jobs whose lease ran out: the crash-recovery half of every claim.
+-- `locked_until is not null` keeps lookups by id that say `status = 'processing'` (complete_job,
+-- extend_lease) off this index: the planner otherwise chose it and walked it for one id, slower with every
+-- dead entry since the last vacuum (scripts/bench queue found it; docs/BENCHMARKS.md).
 create index job_queue_processing_locked_until
   on public.job_queue (locked_until, id)
-  where status = 'processing';
+  where status = 'processing' and locked_until is not null;
 
 -- Retention deletes old finished rows by age.
 create index job_queue_finished_completed_at
@@ -72,12 +75,18 @@ as $$
   update public.image_generations
      set status = 'failed', error_message = p_reason, completed_at = now()
    where id = (p_payload ->> 'generation_id')::uuid
-     and status in ('pending', 'processing')
+     and status in ('pending', 'queued', 'processing', 'downloading')
 $$;
 
 -- Claims up to `batch` jobs for `worker_id` with a lease of `lease_seconds`. Takes processing jobs whose
 -- lease expired first (they have waited longest), then pending jobs that are due. A job whose lease
 -- expired on its last attempt is not retried: it fails with a reason, and so does its generation.
+-- Due jobs go by priority (higher first), then run_at and id.
+-- `where id = any(array(<locked ids>))` rather than `from <cte> where id = cte.id`, and the
+-- lease-recovery statements only when some lease has expired (scripts/bench queue measured both):
+-- with `limit batch` a parameter, the join form's generic plan is a hash join over a sequential scan of
+-- the whole table, so PL/pgSQL replanned it on every call instead (~150-200 µs of planning per claim).
+-- The array form plans to primary-key lookups whatever the limit, so one cached generic plan serves.
 create function public.claim_next_job(
   worker_id text,
   batch integer default 1,
@@ -85,6 +94,7 @@ create function public.claim_next_job(
 ) returns setof public.job_queue
 language plpgsql
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_claimed integer := 0;
@@ -96,60 +106,54 @@ begin
       using errcode = '22023';
   end if;
 
+  -- Crash recovery is rare: one index probe decides whether the two lease statements run at all.
+  if exists (select 1 from public.job_queue where status = 'processing' and locked_until < now()) then
   -- Expired leases on their final attempt: give up with a reason instead of exceeding max_attempts.
   for v_dead in
-    with dead as materialized (
-      select id from public.job_queue
-       where status = 'processing' and locked_until < now() and attempt_number >= max_attempts
-       order by locked_until, id
-       limit batch
-       for update skip locked
-    )
     update public.job_queue j
        set status = 'failed',
            error_message = format('lease expired during attempt %s of %s (worker %s stopped responding)',
                                   j.attempt_number, j.max_attempts, j.locked_by),
            completed_at = now(), locked_until = null
-      from dead
-     where j.id = dead.id
+     where j.id = any(array(
+             select id from public.job_queue
+              where status = 'processing' and locked_until < now() and attempt_number >= max_attempts
+              order by locked_until, id
+              limit batch
+              for update skip locked))
     returning j.payload, j.error_message
   loop
     perform public.fail_generation_of_job(v_dead.payload, v_dead.error_message);
   end loop;
 
   return query
-    with expired as materialized (
-      select id from public.job_queue
-       where status = 'processing' and locked_until < now()
-       order by locked_until, id
-       limit batch
-       for update skip locked
-    )
     update public.job_queue j
        set attempt_number = j.attempt_number + 1,
            locked_by = claim_next_job.worker_id,
            locked_until = now() + make_interval(secs => lease_seconds)
-      from expired
-     where j.id = expired.id
+     where j.id = any(array(
+             select id from public.job_queue
+              where status = 'processing' and locked_until < now()
+              order by locked_until, id
+              limit batch
+              for update skip locked))
     returning j.*;
   get diagnostics v_claimed = row_count;
+  end if;
 
   if v_claimed < batch then
     return query
-      with due as materialized (
-        select id from public.job_queue
-         where status = 'pending' and run_at <= now()
-         order by run_at, id
-         limit batch - v_claimed
-         for update skip locked
-      )
       update public.job_queue j
          set status = 'processing',
              attempt_number = j.attempt_number + 1,
              locked_by = claim_next_job.worker_id,
              locked_until = now() + make_interval(secs => lease_seconds)
-        from due
-       where j.id = due.id
+       where j.id = any(array(
+               select id from public.job_queue
+                where status = 'pending' and run_at <= now()
+                order by priority desc, run_at, id
+                limit batch - v_claimed
+                for update skip locked))
       returning j.*;
   end if;
 end;
@@ -346,6 +350,119 @@ begin
   return 'http:' || v_request;
 end;
 $$;
+
+-- complete_jobs: completes a batch the worker holds in one round trip and one statement (per-job
+-- complete_job calls cost a round trip each; graphile-worker completes in batches). Returns the ids it
+-- completed; any other id was not this worker's any more (ask job_lease_lost). results[i], when given,
+-- is stored for job_ids[i]. PL/pgSQL rather than SQL so the plan is cached per session (a non-inlined
+-- SQL function is planned again on every call in Postgres 15).
+create function public.complete_jobs(
+  job_ids bigint[],
+  worker_id text,
+  results jsonb[] default null
+) returns table (id bigint)
+language plpgsql
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+  return query
+    update public.job_queue j
+       set status = 'completed', result = r.result, error_message = null,
+           completed_at = now(), locked_by = null, locked_until = null
+      from unnest(job_ids, results) as r(id, result)
+     where j.id = r.id and j.status = 'processing' and j.locked_by = complete_jobs.worker_id
+    returning j.id;
+end;
+$$;
+revoke execute on function public.complete_jobs(bigint[], text, jsonb[]) from public, anon, authenticated;
+grant execute on function public.complete_jobs(bigint[], text, jsonb[]) to service_role;
+
+-- enqueue_jobs: many jobs of one type in one INSERT (enqueue_job runs a PL/pgSQL call and an INSERT
+-- per job even inside one statement). No dedupe keys: for fan-out, not for the start_generation path.
+create function public.enqueue_jobs(
+  job_type text,
+  payloads jsonb[],
+  run_at timestamptz default now(),
+  max_attempts integer default 3
+) returns setof bigint
+language sql
+set search_path = ''
+as $$
+  insert into public.job_queue (job_type, payload, run_at, max_attempts)
+  select enqueue_jobs.job_type, coalesce(p.payload, '{}'::jsonb), coalesce(enqueue_jobs.run_at, now()),
+         coalesce(enqueue_jobs.max_attempts, 3)
+    from unnest(payloads) with ordinality as p(payload, n)
+   order by p.n
+  returning id
+$$;
+revoke execute on function public.enqueue_jobs(text, jsonb[], timestamptz, integer)
+  from public, anon, authenticated;
+grant execute on function public.enqueue_jobs(text, jsonb[], timestamptz, integer) to service_role;
+
+-- For the legacy synchronous generate-image function: claim the due jobs of ONE generation (its
+-- generate-image step, later its download-image step), with the same lease and attempt semantics as
+-- claim_next_job, so the request runs its own generation through the worker's code right away.
+-- The dedupe keys ('<job type>:<generation id>') find them through the unique index on unfinished jobs.
+create function public.claim_generation_jobs(
+  p_generation_id uuid,
+  worker_id text,
+  lease_seconds integer default 300
+) returns setof public.job_queue
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if p_generation_id is null or worker_id is null or worker_id = '' or lease_seconds is null or lease_seconds < 1 then
+    raise exception 'claim_generation_jobs: need a generation id, a worker_id and lease_seconds >= 1'
+      using errcode = '22023';
+  end if;
+  return query
+    update public.job_queue j
+       set status = 'processing',
+           attempt_number = j.attempt_number + 1,
+           locked_by = claim_generation_jobs.worker_id,
+           locked_until = now() + make_interval(secs => lease_seconds)
+     where j.id = any(array(
+             select id from public.job_queue
+              where dedupe_key in ('generate-image:' || p_generation_id, 'download-image:' || p_generation_id)
+                and ((status = 'pending' and run_at <= now())
+                     or (status = 'processing' and locked_until < now() and attempt_number < max_attempts))
+              order by id
+              for update skip locked))
+    returning j.*;
+end;
+$$;
+
+revoke execute on function public.claim_generation_jobs(uuid, text, integer) from public, anon, authenticated;
+grant execute on function public.claim_generation_jobs(uuid, text, integer) to service_role;
+
+-- A job whose work is still running elsewhere (a Replicate prediction that outlived the invocation's
+-- budget) goes back to the queue without spending an attempt: the next claim resumes the prediction.
+-- Without this, a prediction longer than max_attempts budgets would fail before the generation's deadline.
+-- Answers {"outcome":"deferred","run_at":...}, or lease_lost/not_found like complete_job.
+create function public.defer_job(job_id bigint, worker_id text, delay_seconds integer default 1) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_run_at timestamptz := now() + make_interval(secs => greatest(coalesce(delay_seconds, 1), 0));
+begin
+  update public.job_queue
+     set status = 'pending',
+         run_at = v_run_at,
+         -- The claim counted an attempt; this one did not fail, so it does not count.
+         attempt_number = greatest(attempt_number - 1, 0)
+   where id = defer_job.job_id and status = 'processing' and locked_by = defer_job.worker_id;
+  if not found then
+    return public.job_lease_lost(job_id, worker_id);
+  end if;
+  return jsonb_build_object('outcome', 'deferred', 'run_at', v_run_at);
+end;
+$$;
+
+revoke execute on function public.defer_job(bigint, text, integer) from public, anon, authenticated;
+grant execute on function public.defer_job(bigint, text, integer) to service_role;
 
 -- Only the backend may run the queue.
 do $$

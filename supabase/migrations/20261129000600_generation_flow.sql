@@ -1,0 +1,464 @@
+-- A generation's life, as SQL calls made by the edge functions (service role only):
+--   start_generation      new row + its generate-image job (start-generation, generate-image)
+--   attach_generation     a client-inserted pending row gets its validated request + job (generate-image)
+--   resolve_model         a models.id uuid → the catalog model it names
+--   start_generation_processing / record_prediction / clear_prediction   the generate-image step
+--   start_generation_download                                            the download-image step
+--   complete_generation   images rows + completed, in one transaction
+-- and a trigger that makes any row that becomes failed (a client's cancel included) finished, with its
+-- waiting jobs cancelled.
+--
+-- Each answers a jsonb outcome rather than raising, so the edge maps each case to an HTTP answer.
+
+-- The models row a catalog id names (its display name and uuid go on the generation row).
+create function public.model_for(p_replicate_model text, p_model_id uuid)
+returns table (id uuid, name text)
+language sql
+stable
+set search_path = ''
+as $$
+  select m.id, m.name
+    from public.models m
+   where (p_model_id is not null and m.id = p_model_id)
+      or (p_model_id is null and m.replicate_id = p_replicate_model)
+   order by m.id = p_model_id desc nulls last
+   limit 1
+$$;
+
+-- The user's unfinished generations that the backend accepted, counted up to the limit (the answer only
+-- needs "under or not"). A client-inserted row counts once generate-image attached a request to it.
+create function public.unfinished_generations(p_user_id uuid, p_limit integer, p_except uuid default null)
+returns integer
+language sql
+stable
+set search_path = ''
+as $$
+  select count(*)::integer
+    from (select 1
+            from public.image_generations
+           where user_id = p_user_id
+             and status in ('pending', 'queued', 'processing', 'downloading')
+             and replicate_model is not null
+             and id is distinct from p_except
+           limit p_limit) unfinished
+$$;
+
+-- The generate-image job of a generation (the newest, whatever its state).
+create function public.generation_job_id(p_generation_id uuid) returns bigint
+language sql
+stable
+set search_path = ''
+as $$
+  select id from public.job_queue
+   where dedupe_key = 'generate-image:' || p_generation_id::text
+   order by id desc
+   limit 1
+$$;
+
+-- start_generation: inserts the generation (status queued) and its generate-image job in one transaction.
+--   {"outcome":"created","generation_id","job_id","status":"queued"}
+--   {"outcome":"existing","generation_id","job_id","status"}       same Idempotency-Key, same request
+--   {"outcome":"idempotency_conflict","generation_id"}            same key, different request
+--   {"outcome":"pending_limit","pending":n,"limit":m}             too many unfinished generations
+--   {"outcome":"unknown_user"}                                    token's user no longer exists
+create function public.start_generation(
+  p_user_id uuid,
+  p_prompt text,
+  p_replicate_model text,
+  p_params jsonb default '{}'::jsonb,
+  p_columns jsonb default '{}'::jsonb,
+  p_adjusted jsonb default '[]'::jsonb,
+  p_idempotency_key text default null,
+  p_request_fingerprint text default null,
+  p_max_pending integer default 10,
+  p_model_id uuid default null
+) returns jsonb
+language plpgsql
+-- Definer rights: it reads auth.users and writes profiles, which the API roles cannot. Safe because only
+-- the backend (owner, service_role) may execute it and search_path is empty.
+security definer
+set search_path = ''
+as $$
+declare
+  v_existing record;
+  v_pending integer;
+  v_model record;
+  v_id uuid;
+  v_job bigint;
+begin
+  if p_user_id is null or p_max_pending is null or p_max_pending < 1 or p_replicate_model is null then
+    raise exception 'start_generation: p_user_id, p_replicate_model and a positive p_max_pending are required'
+      using errcode = '22023';
+  end if;
+
+  -- Serialise one user's requests (only that user's): without it two concurrent requests could both
+  -- pass the pending count, or both miss each other's idempotency key and one fail on the unique index.
+  perform pg_advisory_xact_lock(hashtextextended('start_generation:' || p_user_id::text, 0));
+
+  if p_idempotency_key is not null then
+    select id, status, request_fingerprint into v_existing
+      from public.image_generations
+     where user_id = p_user_id and idempotency_key = p_idempotency_key;
+    if found then
+      if v_existing.request_fingerprint is distinct from p_request_fingerprint then
+        return jsonb_build_object('outcome', 'idempotency_conflict', 'generation_id', v_existing.id);
+      end if;
+      return jsonb_build_object('outcome', 'existing', 'generation_id', v_existing.id,
+                                'job_id', public.generation_job_id(v_existing.id),
+                                'status', v_existing.status);
+    end if;
+  end if;
+
+  -- Generations reference profiles (as in the original schema); a user made before the profile
+  -- trigger existed gets one now. No auth user: the token outlived its user.
+  insert into public.profiles (id, email)
+  select u.id, u.email from auth.users u where u.id = p_user_id
+  on conflict (id) do nothing;
+  if not exists (select 1 from public.profiles where id = p_user_id) then
+    return jsonb_build_object('outcome', 'unknown_user');
+  end if;
+
+  v_pending := public.unfinished_generations(p_user_id, p_max_pending);
+  if v_pending >= p_max_pending then
+    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', p_max_pending);
+  end if;
+
+  select * into v_model from public.model_for(p_replicate_model, p_model_id);
+
+  insert into public.image_generations
+    (user_id, prompt, negative_prompt, model, model_id, style, width, height, steps, guidance_scale,
+     seed, source_image_url, generation_strength, status,
+     replicate_model, params, adjusted, idempotency_key, request_fingerprint)
+  values
+    (p_user_id, p_prompt, p_columns ->> 'negative_prompt', coalesce(v_model.name, p_replicate_model),
+     v_model.id, p_columns ->> 'style', (p_columns ->> 'width')::integer,
+     (p_columns ->> 'height')::integer, (p_columns ->> 'steps')::integer,
+     (p_columns ->> 'guidance_scale')::numeric, (p_columns ->> 'seed')::bigint,
+     p_columns ->> 'source_image_url', (p_columns ->> 'generation_strength')::numeric,
+     -- pending → queued happen in this one transaction: the first committed state is queued.
+     'queued',
+     p_replicate_model, coalesce(p_params, '{}'::jsonb), coalesce(p_adjusted, '[]'::jsonb),
+     p_idempotency_key, p_request_fingerprint)
+  returning id into v_id;
+
+  v_job := public.enqueue_job(
+    job_type => 'generate-image',
+    payload => jsonb_build_object('generation_id', v_id),
+    dedupe_key => 'generate-image:' || v_id::text
+  );
+
+  return jsonb_build_object('outcome', 'created', 'generation_id', v_id, 'job_id', v_job,
+                            'status', 'queued');
+end;
+$$;
+
+-- attach_generation: the mobile app's flow. It inserted its own pending row; generate-image brings the
+-- validated request for it. The row gets the request and its job (status queued), once.
+--   {"outcome":"attached","generation_id","job_id","status":"queued"}
+--   {"outcome":"existing","generation_id","job_id","status"}    already attached (a replayed call)
+--   {"outcome":"not_found"}                                     no such row, or not the caller's
+--   {"outcome":"not_pending","status"}                          the row was cancelled or failed first
+--   {"outcome":"pending_limit","pending","limit"}
+create function public.attach_generation(
+  p_user_id uuid,
+  p_generation_id uuid,
+  p_prompt text,
+  p_replicate_model text,
+  p_params jsonb default '{}'::jsonb,
+  p_columns jsonb default '{}'::jsonb,
+  p_adjusted jsonb default '[]'::jsonb,
+  p_max_pending integer default 10,
+  p_model_id uuid default null
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_row public.image_generations;
+  v_pending integer;
+  v_model record;
+  v_job bigint;
+begin
+  if p_user_id is null or p_generation_id is null or p_replicate_model is null
+     or p_max_pending is null or p_max_pending < 1 then
+    raise exception 'attach_generation: user, generation, model and a positive p_max_pending are required'
+      using errcode = '22023';
+  end if;
+  perform pg_advisory_xact_lock(hashtextextended('start_generation:' || p_user_id::text, 0));
+
+  select * into v_row from public.image_generations where id = p_generation_id for update;
+  -- Someone else's row answers exactly like a missing one: ids are not an oracle.
+  if not found or v_row.user_id is distinct from p_user_id then
+    return jsonb_build_object('outcome', 'not_found');
+  end if;
+  if v_row.replicate_model is not null then
+    return jsonb_build_object('outcome', 'existing', 'generation_id', v_row.id,
+                              'job_id', public.generation_job_id(v_row.id), 'status', v_row.status);
+  end if;
+  if v_row.status <> 'pending' then
+    return jsonb_build_object('outcome', 'not_pending', 'status', v_row.status,
+                              'error_message', v_row.error_message);
+  end if;
+
+  v_pending := public.unfinished_generations(p_user_id, p_max_pending, p_generation_id);
+  if v_pending >= p_max_pending then
+    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', p_max_pending);
+  end if;
+
+  select * into v_model from public.model_for(p_replicate_model, p_model_id);
+
+  -- The call's validated request is what runs: its applied values replace what the client stored.
+  update public.image_generations
+     set prompt = coalesce(p_prompt, prompt),
+         negative_prompt = p_columns ->> 'negative_prompt',
+         model = coalesce(model, v_model.name, p_replicate_model),
+         model_id = coalesce(model_id, v_model.id),
+         style = coalesce(p_columns ->> 'style', style),
+         width = coalesce((p_columns ->> 'width')::integer, width),
+         height = coalesce((p_columns ->> 'height')::integer, height),
+         steps = (p_columns ->> 'steps')::integer,
+         guidance_scale = (p_columns ->> 'guidance_scale')::numeric,
+         seed = (p_columns ->> 'seed')::bigint,
+         source_image_url = p_columns ->> 'source_image_url',
+         generation_strength = (p_columns ->> 'generation_strength')::numeric,
+         status = 'queued',
+         replicate_model = p_replicate_model,
+         params = coalesce(p_params, '{}'::jsonb),
+         adjusted = coalesce(p_adjusted, '[]'::jsonb)
+   where id = v_row.id;
+
+  v_job := public.enqueue_job(
+    job_type => 'generate-image',
+    payload => jsonb_build_object('generation_id', v_row.id),
+    dedupe_key => 'generate-image:' || v_row.id::text
+  );
+  return jsonb_build_object('outcome', 'attached', 'generation_id', v_row.id, 'job_id', v_job,
+                            'status', 'queued');
+end;
+$$;
+
+-- A models.id uuid (what the web app sends as model_id) → the catalog model it names, or null.
+create function public.resolve_model(p_id uuid) returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_build_object('id', m.id, 'name', m.name, 'replicate_id', m.replicate_id,
+                            'version', m.version, 'is_active', m.is_active)
+    from public.models m
+   where m.id = p_id
+$$;
+
+-- The generation as jsonb with its images (null when it does not exist).
+create function public.get_generation(p_id uuid) returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select to_jsonb(g) || jsonb_build_object('images', coalesce(
+           (select jsonb_agg(to_jsonb(i) order by i.storage_path)
+              from public.images i where i.generation_id = g.id), '[]'::jsonb))
+    from public.image_generations g
+   where g.id = p_id
+$$;
+
+-- The generate-image step starts: queued (or pending) becomes processing, started_at is set, and the row
+-- is returned (null when it does not exist). A failed row (cancelled) stays failed: the worker skips it.
+create function public.start_generation_processing(p_generation_id uuid) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+begin
+  update public.image_generations
+     set status = 'processing', started_at = coalesce(started_at, now())
+   where id = p_generation_id and status in ('pending', 'queued');
+  return public.get_generation(p_generation_id);
+end;
+$$;
+
+-- The download-image step starts: processing becomes downloading; the row is returned as above.
+create function public.start_generation_download(p_generation_id uuid) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+begin
+  update public.image_generations
+     set status = 'downloading'
+   where id = p_generation_id and status in ('pending', 'queued', 'processing');
+  return public.get_generation(p_generation_id);
+end;
+$$;
+
+-- Stores the Replicate prediction id as soon as it is known, so a retried job resumes that prediction
+-- instead of paying for a new one; the generation is then processing. A generation holds one prediction
+-- at a time: recording a different id while one is held answers "conflict" with the held id; an id held by
+-- another generation answers "taken"; a finished (e.g. cancelled) generation answers "finished".
+create function public.record_prediction(p_generation_id uuid, p_prediction_id text) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_held text;
+  v_status text;
+begin
+  if p_prediction_id is null or p_prediction_id = '' then
+    raise exception 'record_prediction: a prediction id is required' using errcode = '22023';
+  end if;
+  begin
+    update public.image_generations
+       set replicate_prediction_id = p_prediction_id,
+           status = case when status in ('pending', 'queued') then 'processing' else status end
+     where id = p_generation_id
+       and (replicate_prediction_id is null or replicate_prediction_id = p_prediction_id)
+    returning replicate_prediction_id, status into v_held, v_status;
+  exception when unique_violation then
+    return jsonb_build_object('outcome', 'taken');
+  end;
+  if v_held is not null then
+    if v_status in ('completed', 'failed') then
+      return jsonb_build_object('outcome', 'finished', 'status', v_status);
+    end if;
+    return jsonb_build_object('outcome', 'recorded');
+  end if;
+  select replicate_prediction_id into v_held from public.image_generations where id = p_generation_id;
+  if not found then
+    return jsonb_build_object('outcome', 'not_found');
+  end if;
+  return jsonb_build_object('outcome', 'conflict', 'replicate_prediction_id', v_held);
+end;
+$$;
+
+-- Forgets a prediction that can no longer deliver (it failed in a retryable way), so the next attempt
+-- creates a new one. Only clears the id it is given.
+create function public.clear_prediction(p_generation_id uuid, p_prediction_id text) returns jsonb
+language sql
+set search_path = ''
+as $$
+  with cleared as (
+    update public.image_generations
+       set replicate_prediction_id = null
+     where id = p_generation_id and replicate_prediction_id = p_prediction_id
+    returning 1
+  )
+  select jsonb_build_object('outcome', case when exists (select 1 from cleared) then 'cleared' else 'unchanged' end)
+$$;
+
+-- Completes a generation with its stored outputs ([{"storage_path","url","format"?,"file_size"?,
+-- "width"?,"height"?}], the first is the main image): one images row per output and the row completed,
+-- in one transaction, so a client that sees `completed` always finds its images row.
+-- Answers {"outcome":"completed","image":<first images row>}, or for a generation already finished or
+-- missing, {"outcome":<its status> | "not_found"}.
+create function public.complete_generation(p_generation_id uuid, p_outputs jsonb) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_gen public.image_generations;
+  v_image jsonb;
+begin
+  if jsonb_typeof(p_outputs) is distinct from 'array' or jsonb_array_length(p_outputs) = 0 then
+    raise exception 'complete_generation: outputs must be a non-empty array' using errcode = '22023';
+  end if;
+  select * into v_gen from public.image_generations where id = p_generation_id for update;
+  if not found then
+    return jsonb_build_object('outcome', 'not_found');
+  end if;
+  if v_gen.status not in ('pending', 'queued', 'processing', 'downloading') then
+    return jsonb_build_object('outcome', v_gen.status);
+  end if;
+
+  insert into public.images
+    (user_id, generation_id, filename, storage_path, public_url, file_size, width, height, format,
+     prompt, negative_prompt, model, style, generation_strength)
+  select v_gen.user_id, v_gen.id, regexp_replace(o ->> 'storage_path', '^.*/', ''), o ->> 'storage_path',
+         o ->> 'url', (o ->> 'file_size')::bigint, coalesce((o ->> 'width')::integer, v_gen.width),
+         coalesce((o ->> 'height')::integer, v_gen.height), o ->> 'format', v_gen.prompt,
+         v_gen.negative_prompt, v_gen.model, v_gen.style, v_gen.generation_strength
+    from jsonb_array_elements(p_outputs) as o
+  on conflict (storage_path) do nothing;
+
+  update public.image_generations
+     set status = 'completed',
+         outputs = p_outputs,
+         image_url = p_outputs -> 0 ->> 'url',
+         storage_path = p_outputs -> 0 ->> 'storage_path',
+         error_message = null,
+         completed_at = now(),
+         generation_time_seconds = round(extract(epoch from now() - created_at)::numeric, 2)
+   where id = v_gen.id;
+
+  select to_jsonb(i) into v_image from public.images i where i.storage_path = p_outputs -> 0 ->> 'storage_path';
+  return jsonb_build_object('outcome', 'completed', 'image', v_image);
+end;
+$$;
+
+-- Any row that becomes failed is finished: completed_at is set and a reason kept (a client's cancel
+-- writes status 'failed' + error_message, nothing else).
+create function public.image_generations_failed_finish() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.completed_at := coalesce(new.completed_at, now());
+  new.error_message := coalesce(nullif(btrim(new.error_message), ''), 'Cancelled');
+  return new;
+end;
+$$;
+
+create trigger image_generations_failed_finish
+  before update of status on public.image_generations
+  for each row
+  when (new.status = 'failed' and old.status is distinct from 'failed')
+  execute function public.image_generations_failed_finish();
+
+-- ... and its waiting jobs are cancelled, so nothing runs for it. A job already running sees the row
+-- failed at its next step (and cancels a running prediction at Replicate). Definer rights: a client's
+-- cancel runs as `authenticated`, which cannot touch the queue.
+create function public.image_generations_cancel_jobs() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.job_queue
+     set status = 'cancelled', completed_at = now(),
+         error_message = 'generation failed or was cancelled: ' || new.error_message
+   where dedupe_key in ('generate-image:' || new.id::text, 'download-image:' || new.id::text)
+     and status = 'pending';
+  return null;
+end;
+$$;
+
+create trigger image_generations_cancel_jobs
+  after update of status on public.image_generations
+  for each row
+  when (new.status = 'failed' and old.status is distinct from 'failed')
+  execute function public.image_generations_cancel_jobs();
+
+-- Only the backend runs these.
+do $$
+declare
+  f text;
+begin
+  foreach f in array array[
+    'public.model_for(text, uuid)',
+    'public.unfinished_generations(uuid, integer, uuid)',
+    'public.generation_job_id(uuid)',
+    'public.start_generation(uuid, text, text, jsonb, jsonb, jsonb, text, text, integer, uuid)',
+    'public.attach_generation(uuid, uuid, text, text, jsonb, jsonb, jsonb, integer, uuid)',
+    'public.resolve_model(uuid)',
+    'public.get_generation(uuid)',
+    'public.start_generation_processing(uuid)',
+    'public.start_generation_download(uuid)',
+    'public.record_prediction(uuid, text)',
+    'public.clear_prediction(uuid, text)',
+    'public.complete_generation(uuid, jsonb)'
+  ] loop
+    execute format('revoke execute on function %s from public, anon, authenticated', f);
+    execute format('grant execute on function %s to service_role', f);
+  end loop;
+end;
+$$;
+revoke execute on function public.image_generations_failed_finish() from public, anon, authenticated;
+revoke execute on function public.image_generations_cancel_jobs() from public, anon, authenticated;

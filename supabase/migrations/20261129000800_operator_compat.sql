@@ -1,0 +1,204 @@
+-- The original system's operator calls and views, resolving against this project's queue
+-- (docs/ARCHITECTURE.md, "Operators' calls"). Operators run them in the SQL editor or with the service key;
+-- API clients never get queue access.
+--
+-- Overload resolution is part of the design: each original call form must pick exactly one function.
+--   enqueue_job('generate-image', '{}'::jsonb, 0)  integer third argument: only the priority form takes it;
+--     its p_priority has no default, so two-argument calls still mean this project's enqueue_job.
+--   claim_next_job()                                this project's form needs a worker id.
+--   complete_job(<id>, NULL, NULL)                  three untyped NULLs: Postgres prefers the candidate
+--     taking text in third place (complete_job(bigint, text, text) below); this project's form takes a
+--     boolean there, and the jsonb form serves typed details and the one- and two-argument calls.
+
+alter table public.job_queue add column error_details jsonb;
+comment on column public.job_queue.error_details is 'Structured detail of the last error (operators, complete_job).';
+
+-- When the current attempt was claimed (the original's started_at; stuck_jobs reads it).
+alter table public.job_queue add column started_at timestamptz;
+
+create function public.job_queue_started_at() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if new.status = 'processing' and new.attempt_number is distinct from old.attempt_number then
+    new.started_at := now();
+  end if;
+  return new;
+end;
+$$;
+revoke execute on function public.job_queue_started_at() from public, anon, authenticated;
+
+create trigger job_queue_started_at
+  before update of status, attempt_number on public.job_queue
+  for each row execute function public.job_queue_started_at();
+
+-- enqueue_job(p_job_type, p_payload, p_priority, p_scheduled_at, p_max_attempts): the original signature.
+create function public.enqueue_job(
+  p_job_type text,
+  p_payload jsonb,
+  p_priority integer,
+  p_scheduled_at timestamptz default now(),
+  p_max_attempts integer default 3
+) returns bigint
+language sql
+set search_path = ''
+as $$
+  insert into public.job_queue (job_type, payload, priority, run_at, max_attempts)
+  values (p_job_type, coalesce(p_payload, '{}'::jsonb), coalesce(p_priority, 0),
+          coalesce(p_scheduled_at, now()), coalesce(p_max_attempts, 3))
+  returning id
+$$;
+
+-- claim_next_job(p_job_types): claims one due job (of the given types, or any) for the caller's session,
+-- with the worker's lease, and returns it.
+create function public.claim_next_job(p_job_types text[] default null)
+returns setof public.job_queue
+language sql
+set search_path = ''
+as $$
+  update public.job_queue j
+     set status = 'processing',
+         attempt_number = j.attempt_number + 1,
+         locked_by = 'sql:' || pg_backend_pid(),
+         locked_until = now() + interval '300 seconds'
+   where j.id = (select id from public.job_queue
+                  where status = 'pending' and run_at <= now()
+                    and (p_job_types is null or job_type = any (p_job_types))
+                  order by priority desc, run_at, id
+                  limit 1
+                  for update skip locked)
+  returning j.*
+$$;
+
+-- complete_job(p_job_id, p_error_message, p_error_details): finishes a processing job whoever holds it:
+-- no error → completed; an error → retried with backoff while attempts remain, else failed (and its
+-- generation with it), as the worker's own completion does.
+create function public.complete_job(
+  p_job_id bigint,
+  p_error_message text default null,
+  p_error_details jsonb default null
+) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_holder text;
+begin
+  select locked_by into v_holder from public.job_queue
+   where id = p_job_id and status = 'processing'
+     for update;
+  if not found then
+    raise exception 'complete_job: job % is not processing (or does not exist)', p_job_id
+      using errcode = 'P0002';
+  end if;
+  perform public.complete_job(job_id => p_job_id, worker_id => v_holder,
+                              success => p_error_message is null, error => p_error_message);
+  if p_error_details is not null then
+    update public.job_queue set error_details = p_error_details where id = p_job_id;
+  end if;
+end;
+$$;
+
+-- The form `complete_job(<id>, NULL, NULL)` resolves to (see the top of this file).
+create function public.complete_job(p_job_id bigint, p_error_message text, p_error_details text)
+returns void
+language sql
+set search_path = ''
+as $$
+  select public.complete_job(p_job_id, p_error_message, p_error_details::jsonb)
+$$;
+
+-- Per job type and status: how many, oldest and newest, average time from creation to finish (or now),
+-- average attempts.
+create view public.queue_health
+with (security_invoker = true)
+as
+select job_type,
+       status,
+       count(*) as count,
+       min(created_at) as oldest_job,
+       max(created_at) as newest_job,
+       avg(extract(epoch from (coalesce(completed_at, now()) - created_at))) as avg_duration_seconds,
+       avg(attempt_number) as avg_attempts
+  from public.job_queue
+ group by job_type, status;
+
+-- Failed jobs of the last 24 hours, newest first.
+create view public.failed_jobs_recent
+with (security_invoker = true)
+as
+select id, job_type, payload, attempt_number as attempts, error_message, error_details, created_at,
+       completed_at
+  from public.job_queue
+ where status = 'failed'
+   and created_at > now() - interval '24 hours'
+ order by created_at desc;
+
+-- Jobs processing for more than 10 minutes, longest first. locked_until tells whether the worker is
+-- still alive (it extends the lease while it works); an expired lease is reclaimed by the next claim.
+create view public.stuck_jobs
+with (security_invoker = true)
+as
+select id, job_type, payload, started_at,
+       extract(epoch from (now() - started_at)) / 60 as minutes_stuck,
+       locked_by, locked_until
+  from public.job_queue
+ where status = 'processing'
+   and started_at < now() - interval '10 minutes'
+ order by started_at;
+
+do $$
+declare
+  f text;
+begin
+  foreach f in array array[
+    'public.enqueue_job(text, jsonb, integer, timestamptz, integer)',
+    'public.claim_next_job(text[])',
+    'public.complete_job(bigint, text, jsonb)',
+    'public.complete_job(bigint, text, text)'
+  ] loop
+    execute format('revoke execute on function %s from public, anon, authenticated', f);
+    execute format('grant execute on function %s to service_role', f);
+  end loop;
+end;
+$$;
+revoke all on public.queue_health, public.failed_jobs_recent, public.stuck_jobs from anon, authenticated;
+grant select on public.queue_health, public.failed_jobs_recent, public.stuck_jobs to service_role;
+
+-- The seed's manual trigger (`curl -X POST .../process-jobs -H "Authorization: Bearer <anon key>"`) is
+-- answered, but such a caller may only wake the worker, and any number of wakes within
+-- p_min_interval_secs count as one: the first wakes it (as pg_cron does, through invoke_process_jobs),
+-- the rest are coalesced. The counters say how often each happened.
+create table public.worker_wakeups (
+  id boolean primary key default true check (id),
+  last_woken_at timestamptz not null default '-infinity',
+  woken bigint not null default 0,
+  coalesced bigint not null default 0
+);
+insert into public.worker_wakeups default values;
+alter table public.worker_wakeups enable row level security;
+revoke all on public.worker_wakeups from anon, authenticated;
+
+-- Answers {"woken": true, "invoked": <invoke_process_jobs' answer>} or {"woken": false} (coalesced).
+create function public.request_worker_wake(p_min_interval_secs integer default 10) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_won boolean;
+begin
+  update public.worker_wakeups
+     set last_woken_at = now(), woken = woken + 1
+   where id and last_woken_at <= now() - make_interval(secs => greatest(coalesce(p_min_interval_secs, 10), 1))
+  returning true into v_won;
+  if v_won is null then
+    update public.worker_wakeups set coalesced = coalesced + 1 where id;
+    return jsonb_build_object('woken', false);
+  end if;
+  return jsonb_build_object('woken', true, 'invoked', public.invoke_process_jobs());
+end;
+$$;
+revoke execute on function public.request_worker_wake(integer) from public, anon, authenticated;
+grant execute on function public.request_worker_wake(integer) to service_role;
