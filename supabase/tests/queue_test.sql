@@ -72,7 +72,7 @@ update public.job_queue set run_at = now() - interval '1 second' where id = (sel
 select results_eq($$select pg_temp.claim('w1')$$, $$select id from ids where name = 'b'$$, 'fail: third attempt claimed');
 
 -- dead after max attempts: the job and its generation fail with the reason
-insert into public.image_generations (user_id, prompt, model_id)
+insert into public.image_generations (user_id, prompt, replicate_model)
   values ('a0000000-0000-4000-8000-00000000000a', 'a fox', 'black-forest-labs/flux-schnell');
 update public.job_queue set payload = (select jsonb_build_object('generation_id', id) from public.image_generations limit 1)
  where id = (select id from ids where name = 'b');

@@ -1,5 +1,6 @@
--- Who may touch what: users read only their own generations and write nothing; nobody but the backend
--- reaches the queue or the SQL functions. Runs in a fresh database made from the migrated template.
+-- Who may touch what: users read only their own generations, insert only pending rows of their own and
+-- write none of the backend's columns (client_contract_test.sql covers the clients' writes); nobody but
+-- the backend reaches the queue or the SQL functions. Runs in a fresh database made from the migrated template.
 begin;
 select plan(24);
 
@@ -25,9 +26,9 @@ select is_empty(
   'another user''s rows are invisible even when asked for by id'
 );
 select throws_ok(
-  $$insert into public.image_generations (user_id, prompt, model_id)
+  $$insert into public.image_generations (user_id, prompt, replicate_model)
     values ('a0000000-0000-4000-8000-00000000000a', 'x', 'black-forest-labs/flux-schnell')$$,
-  '42501', null, 'users cannot insert generations'
+  '42501', null, 'users cannot write the backend''s columns'
 );
 select throws_ok($$update public.image_generations set status = 'completed'$$, '42501', null,
   'users cannot update generations');

@@ -1,7 +1,7 @@
 -- start_generation: one call writes the generation and its job together, with idempotency and the
 -- per-user pending limit; enqueue_job deduplicates unfinished steps.
 begin;
-select plan(27);
+select plan(28);
 
 insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-00000000000a', 'a@example.test'),
@@ -12,26 +12,32 @@ create function pg_temp.start(p_user uuid, p_key text default null, p_fingerprin
                               p_limit integer default 10, p_prompt text default 'a lighthouse')
   returns jsonb language sql as $$
     select public.start_generation(p_user, p_prompt, 'black-forest-labs/flux-schnell',
-      '{"width":1024,"height":1024,"num_outputs":1}', p_key, p_fingerprint, p_limit)
+      '{"width":1024,"height":1024,"num_outputs":1}', '{"width":1024,"height":1024,"style":"photo"}', '[]',
+      p_key, p_fingerprint, p_limit)
   $$;
 
 -- created
 insert into answers values ('first', pg_temp.start('a0000000-0000-4000-8000-00000000000a'));
 select is((select answer->>'outcome' from answers where name = 'first'), 'created', 'a new request is created');
-select is((select answer->>'status' from answers where name = 'first'), 'pending', 'and answers status pending');
+select is((select answer->>'status' from answers where name = 'first'), 'queued', 'and answers status queued');
+select ok((select (answer->>'job_id')::bigint > 0 from answers where name = 'first'), 'and its job id');
 select ok(
-  (select row(g.user_id, g.prompt, g.model_id, g.status, g.params->>'width')
+  (select row(g.user_id, g.prompt, g.replicate_model, g.status, g.params->>'width', g.width, g.height, g.style,
+              g.model, g.model_id)
             = row('a0000000-0000-4000-8000-00000000000a'::uuid, 'a lighthouse', 'black-forest-labs/flux-schnell',
-                  'pending', '1024')
+                  'queued', '1024', 1024, 1024, 'photo', m.name, m.id)
      from public.image_generations g
-    where g.id = (select (answer->>'generation_id')::uuid from answers where name = 'first')),
-  'the generation row holds the request'
+     left join public.models m on m.replicate_id = g.replicate_model
+    where g.replicate_model = 'black-forest-labs/flux-schnell'
+      and g.id = (select (answer->>'generation_id')::uuid from answers where name = 'first')),
+  'the generation row holds the request, in the original columns too (model = the models row''s name)'
 );
 select ok(
   (select row(j.job_type, j.status, j.attempt_number, j.max_attempts, j.dedupe_key)
             = row('generate-image', 'pending', 0, 3, 'generate-image:' || (a.answer->>'generation_id'))
      from public.job_queue j, answers a
-    where a.name = 'first' and j.payload->>'generation_id' = a.answer->>'generation_id'),
+    where a.name = 'first' and j.payload->>'generation_id' = a.answer->>'generation_id'
+      and j.id = (a.answer->>'job_id')::bigint),
   'its generate-image job is queued with a dedupe key'
 );
 select is((select count(*)::int from public.job_queue), 1, 'exactly one job per generation');
@@ -83,8 +89,8 @@ select is(pg_temp.start('c0000000-0000-4000-8000-00000000000c'), '{"outcome":"un
   'a user missing from auth.users is reported');
 select throws_ok($$select pg_temp.start('a0000000-0000-4000-8000-00000000000a', p_limit => 0)$$, '22023', null,
   'a non-positive limit is an error');
-select throws_ok($$select pg_temp.start('a0000000-0000-4000-8000-00000000000a', p_prompt => '')$$, '23514', null,
-  'an empty prompt violates the table check');
+select throws_ok($$select pg_temp.start('a0000000-0000-4000-8000-00000000000a', p_prompt => null)$$, '23502', null,
+  'a missing prompt violates the table''s not null');
 select is((select count(*)::int from public.job_queue j
             where not exists (select 1 from public.image_generations g
                                where g.id = (j.payload->>'generation_id')::uuid)), 0,

@@ -17,7 +17,8 @@ const USER = "6f1c2a52-1d8a-4c52-9f59-0d8e0c3a4b11";
 const ROW_OBJECT = JSON.stringify({
   outcome: "created",
   generation_id: crypto.randomUUID(),
-  status: "pending",
+  job_id: 1,
+  status: "queued",
 });
 const ROW = `[${ROW_OBJECT}]`;
 const token = await signHs256(userClaims(USER, "bench@example.test", 3600));
