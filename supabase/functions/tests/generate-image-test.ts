@@ -33,15 +33,19 @@ Deno.test("generate-image (legacy): answers the finished generation with a store
     const user = await stack.newUser();
     const res = await legacy(stack, user.token, REQUEST);
     assertEquals(res.status, 200, JSON.stringify(res.body));
-    assertEquals(res.body.status, "completed");
-    assertEquals(res.body.model_id, REQUEST.model_id);
-    assert(res.body.started_at && res.body.completed_at, "timings");
+    assertEquals([res.body.success, res.body.status], [true, "completed"]);
+    // Without a generation_id: the original's {success, url, format, generation_time}, and the images row.
+    assertEquals(res.body.format, "webp");
+    assert(typeof res.body.generation_time === "number", "generation_time");
+    assertEquals(res.body.url, res.body.image.public_url);
+    assertEquals(res.body.generation.replicate_model, REQUEST.model_id);
+    assert(res.body.generation.started_at && res.body.generation.completed_at, "timings");
     assertEquals(res.headers.get("deprecation"), "true");
     assertMatch(
       res.headers.get("link") ?? "",
       /<\/functions\/v1\/start-generation>; rel="successor-version"/,
     );
-    const image = await fetch(res.body.image_url);
+    const image = await fetch(res.body.url);
     assertEquals([image.status, image.headers.get("content-type")], [200, "image/webp"]);
     await image.body?.cancel();
     const stats = await sim.admin("GET", "stats");

@@ -120,7 +120,7 @@ async function insertFixtures(sql: Sql, user?: { id: string; email: string }): P
   // deno-fmt-ignore
   await sql.unsafe(`
     insert into public.image_generations
-      (id, user_id, prompt, model_id, params, status, created_at, started_at, completed_at,
+      (id, user_id, prompt, replicate_model, params, status, created_at, started_at, completed_at,
        image_url, storage_path, outputs, error_message)
     values
       ($1, $8, 'a lighthouse at dusk', 'black-forest-labs/flux-schnell', '{"width":1024,"height":576}', 'pending',
@@ -331,12 +331,12 @@ const EFFECTS: Effect[] = [
     },
   },
   {
-    what: "enabling Realtime adds image_generations to the supabase_realtime publication",
-    block: /alter publication supabase_realtime add table public\.image_generations/,
+    what: "the Realtime check lists both tables the clients follow",
+    block: /tablename in \('image_generations', 'images'\)/,
     async check(tx) {
-      const rows = await tx`select 1 from pg_publication_tables
-                             where pubname = 'supabase_realtime' and tablename = 'image_generations'`;
-      assertEquals(rows.length, 1);
+      const rows = await tx`select tablename from pg_publication_tables
+                             where pubname = 'supabase_realtime' order by tablename`;
+      assertEquals(rows.map((r) => r.tablename), ["image_generations", "images"]);
     },
   },
 ];

@@ -102,7 +102,8 @@ Deno.test("process-generation: NSFW is final with a readable reason", async () =
     await sim.admin("POST", "faults", { kind: "nsfw", on: "create" });
     const id = await newGeneration(stack);
     const res = await stack.processGeneration(id);
-    assertEquals([res.status, res.body.code], [422, "nsfw"]);
+    // The original answered a failed generation with 400 and `success: false`.
+    assertEquals([res.status, res.body.code, res.body.success], [400, "nsfw", false]);
     assert(res.body.error.includes("safety filter"), res.body.error);
   });
 });
@@ -112,7 +113,7 @@ Deno.test("process-generation: a prediction stuck in starting is canceled at the
     await sim.admin("POST", "faults", { kind: "stuck", on: "create" });
     const id = await newGeneration(stack);
     const res = await stack.processGeneration(id);
-    assertEquals([res.status, res.body.code], [422, "prediction_timed_out"], JSON.stringify(res.body));
+    assertEquals([res.status, res.body.code], [400, "prediction_timed_out"], JSON.stringify(res.body));
     const stats = await sim.admin("GET", "stats");
     assert((stats.cancels as number) >= 1 || JSON.stringify(stats.predictions_by_status).includes("aborted"));
   });

@@ -194,14 +194,28 @@ Deno.test("worker: images from unexpected hosts and oversize images are refused"
   );
 });
 
-Deno.test("worker: process-jobs refuses user and anon tokens", async () => {
-  await withWorker(["--time-scale", "0"], {}, async (stack) => {
+Deno.test("worker: user and anon tokens only wake the worker, coalesced; no token is refused", async () => {
+  await withWorker(["--time-scale", "0"], { WORKER_KICK: "false" }, async (stack) => {
     const user = await stack.newUser();
-    assertEquals((await processJobs(stack, user.token)).status, 403);
-    assertEquals((await processJobs(stack, LOCAL_ANON_KEY)).status, 403);
+    await start(stack, user, {});
+    // The seed's manual trigger sends the anon key: 202 and the original's fields, and no job runs
+    // inside that request.
+    const anon = await processJobs(stack, LOCAL_ANON_KEY);
+    assertEquals([anon.status, anon.body.success, anon.body.processed, anon.body.errors], [202, true, 0, 0]);
+    assertEquals(anon.body.woken, true);
+    assertEquals(anon.body.claimed, undefined, "a wake-up claims nothing itself");
+    const again = await processJobs(stack, user.token);
+    assertEquals([again.status, again.body.woken], [202, false], "a second wake within the interval is coalesced");
+    const [wakes] = await stack.sql`select woken, coalesced from worker_wakeups`;
+    assertEquals([Number(wakes.woken), Number(wakes.coalesced)], [1, 1]);
     assertEquals((await processJobs(stack, null)).status, 401);
+    assertEquals((await processJobs(stack, "not-a-token")).status, 401);
     const ok = await processJobs(stack);
-    assertEquals([ok.status, ok.body.claimed], [200, 0]);
+    assertEquals(ok.status, 200);
+    assertEquals(
+      [ok.body.success, ok.body.processed, ok.body.errors, ok.body.message],
+      [true, ok.body.claimed, 0, `Processed ${ok.body.claimed} job(s) with 0 error(s)`],
+    );
   });
 });
 

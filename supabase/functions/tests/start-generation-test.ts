@@ -14,19 +14,25 @@ Deno.test("start-generation", async (t) => {
     await t.step("accepts the seed client's request: the row and its job exist", async () => {
       const res = await stack.startGeneration(user.token, REQUEST);
       assertEquals(res.status, 200);
-      assertEquals(Object.keys(res.body).sort(), ["generation_id", "status"]);
-      assertEquals(res.body.status, "pending");
+      // The original start-generation's fields, then this project's.
+      assertEquals(Object.keys(res.body).sort(), ["adjusted", "generation_id", "job_id", "message", "status", "success"]);
+      assertEquals([res.body.success, res.body.status], [true, "queued"]);
       assertMatch(res.body.generation_id, UUID);
+      assertMatch(res.body.job_id, /^[0-9]+$/);
       const [row] = await stack.sql`
-        select g.user_id, g.prompt, g.model_id, g.status, g.params, j.job_type, j.status as job_status
+        select g.user_id, g.prompt, g.replicate_model, g.status, g.params, g.width, g.height,
+               j.id::text as job_id, j.job_type, j.status as job_status
           from image_generations g join job_queue j on j.payload->>'generation_id' = g.id::text
          where g.id = ${res.body.generation_id}`;
       assertEquals(row, {
         user_id: user.id,
         prompt: "test",
-        model_id: "black-forest-labs/flux-schnell",
-        status: "pending",
+        replicate_model: "black-forest-labs/flux-schnell",
+        status: "queued",
         params: { width: 1024, height: 1024, num_outputs: 1 },
+        width: 1024,
+        height: 1024,
+        job_id: res.body.job_id,
         job_type: "generate-image",
         job_status: "pending",
       });

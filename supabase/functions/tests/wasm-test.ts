@@ -34,7 +34,7 @@ function fakeHost(env: Record<string, string>, answer: () => Promise<string>) {
 }
 
 const created = () =>
-  Promise.resolve(JSON.stringify([{ outcome: "created", generation_id: GENERATION, status: "pending" }]));
+  Promise.resolve(JSON.stringify([{ outcome: "created", generation_id: GENERATION, job_id: 42, status: "queued" }]));
 const token = () => signHs256(userClaims(USER, "cat@example.test"));
 
 function post(body: BodyInit | null, auth?: string, headers: Record<string, string> = {}): Request {
@@ -50,14 +50,19 @@ Deno.test("wasm: start-generation makes one typed rpc call and answers 200", asy
   const app = new EdgeApp(host);
   const res = await app.startGeneration(post(BODY, await token()));
   assertEquals(res.status, 200);
-  assertEquals(await res.json(), { generation_id: GENERATION, status: "pending" });
+  const answer = await res.json();
+  assertEquals(
+    [answer.success, answer.generation_id, answer.job_id, answer.status],
+    [true, GENERATION, "42", "queued"],
+  );
   assertEquals(res.headers.get("content-type"), "application/json");
   assertEquals(calls.length, 1);
   assertEquals(calls[0].fn, "start_generation");
   const args = Object.fromEntries(calls[0].args.map((a) => [a.name, [a.type, a.value]]));
   assertEquals(args.p_user_id, ["uuid", USER]);
   assertEquals(args.p_prompt, ["text", "a cat"]);
-  assertEquals(args.p_model_id, ["text", "black-forest-labs/flux-schnell"]);
+  assertEquals(args.p_replicate_model, ["text", "black-forest-labs/flux-schnell"]);
+  assertEquals(args.p_model_id, ["uuid", null]);
   assertEquals(JSON.parse(args.p_params[1]!), { width: 1024, height: 768, num_outputs: 1 });
   assertEquals(args.p_idempotency_key, ["text", null]);
   assertEquals(args.p_max_pending, ["int", "10"]);
