@@ -21,9 +21,10 @@
 //   {"statusCode":"404","error":"not_found","code":"NoSuchKey","message":"Object not found"}.
 //   Codes and messages are those of ERRORS in src/internal/errors/codes.ts.
 // - Auth: any valid project JWT is accepted, then Postgres RLS decides (src/http/plugins/jwt.ts). This
-//   project defines no storage policies, so only the service role (bypassrls) can write, sign or read
-//   private objects: others get what RLS gives them there, "new row violates row-level security policy"
-//   on upload and "Object not found" on delete/sign/private reads. Missing or invalid tokens are
+//   project's one storage policy lets users delete objects in their own folder of generated-images;
+//   deletes run as the caller's role with its claims, so that policy (or its absence) decides. For
+//   writes, signing and private reads only the service role (bypassrls) passes here: others get
+//   "new row violates row-level security policy" on upload and "Object not found" on sign/private reads. Missing or invalid tokens are
 //   AccessDenied with the verifier's message (jose's wording, e.g. "signature verification failed").
 // - Uploads (src/storage/uploader.ts): the bucket's allowed_mime_types are checked against
 //   Content-Type before the body is read; a declared Content-Length over the limit (the smaller of the
@@ -522,9 +523,16 @@ export function createStorage(options: StorageOptions): StorageHandler {
     const who = await authenticated(req);
     const name = bucketName(rawBucket);
     const key = objectKey(rawKey);
-    if (!bypassesRls(who)) throw ERRORS.noSuchKey();
-    const [row] = await db()<{ version: string | null }[]>`
-      delete from storage.objects where bucket_id = ${name} and name = ${key} returning version`;
+    type Deleted = { version: string | null }[];
+    const remove = (tx: postgres.Sql | postgres.TransactionSql) =>
+      tx<Deleted>`delete from storage.objects where bucket_id = ${name} and name = ${key} returning version`;
+    // As Storage does: the service role bypasses RLS; anyone else deletes as their role and claims,
+    // so the storage.objects policies decide (a row RLS hides is "not found").
+    const [row] = bypassesRls(who) ? await remove(db()) : await db().begin(async (tx) => {
+      await tx.unsafe(`set local role ${who.role === "authenticated" ? "authenticated" : "anon"}`);
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: who.sub, role: who.role })}, true)`;
+      return await remove(tx);
+    }) as Deleted;
     if (!row) throw ERRORS.noSuchKey();
     if (row.version) await Deno.remove(dataPath(name, key, row.version)).catch(() => {});
     return Response.json({ message: "Successfully deleted" });

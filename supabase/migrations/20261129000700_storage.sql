@@ -15,6 +15,8 @@ on conflict (id) do nothing;
 
 -- The apps delete a user's image file with the user's own token (archive/delete in the gallery): a
 -- signed-in user may delete objects in their own folder of this bucket (`<user_id>/...`), nothing else.
+-- A delete reads the rows it removes, so Postgres applies SELECT policies to it too: users also see the
+-- rows of their own folder (the bucket is public, so this reveals nothing new).
 -- split_part rather than storage.foldername(): same result, and it needs nothing from Storage's schema.
 do $$
 begin
@@ -23,6 +25,14 @@ begin
                     and policyname = 'Users delete their own generated images') then
     create policy "Users delete their own generated images"
       on storage.objects for delete
+      to authenticated
+      using (bucket_id = 'generated-images' and split_part(name, '/', 1) = (select auth.uid())::text);
+  end if;
+  if not exists (select from pg_policies
+                  where schemaname = 'storage' and tablename = 'objects'
+                    and policyname = 'Users see their own generated images') then
+    create policy "Users see their own generated images"
+      on storage.objects for select
       to authenticated
       using (bucket_id = 'generated-images' and split_part(name, '/', 1) = (select auth.uid())::text);
   end if;
