@@ -530,7 +530,9 @@ export function createStorage(options: StorageOptions): StorageHandler {
     // so the storage.objects policies decide (a row RLS hides is "not found").
     const [row] = bypassesRls(who) ? await remove(db()) : await db().begin(async (tx) => {
       await tx.unsafe(`set local role ${who.role === "authenticated" ? "authenticated" : "anon"}`);
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: who.sub, role: who.role })}, true)`;
+      await tx`select set_config('request.jwt.claims', ${
+        JSON.stringify({ sub: who.sub, role: who.role })
+      }, true)`;
       return await remove(tx);
     }) as Deleted;
     if (!row) throw ERRORS.noSuchKey();

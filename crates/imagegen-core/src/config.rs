@@ -237,11 +237,21 @@ mod tests {
                 .map(|r| r.token)
         };
         assert_eq!(token(&[]), None);
-        assert_eq!(token(&[("REPLICATE_API_KEY", "r8_key")]).as_deref(), Some("r8_key"));
-        assert_eq!(token(&[("REPLICATE_API_TOKEN", "r8_tok")]).as_deref(), Some("r8_tok"));
+        assert_eq!(
+            token(&[("REPLICATE_API_KEY", "r8_key")]).as_deref(),
+            Some("r8_key")
+        );
+        assert_eq!(
+            token(&[("REPLICATE_API_TOKEN", "r8_tok")]).as_deref(),
+            Some("r8_tok")
+        );
         // Both set: the documented name wins.
         assert_eq!(
-            token(&[("REPLICATE_API_KEY", "r8_key"), ("REPLICATE_API_TOKEN", "r8_tok")]).as_deref(),
+            token(&[
+                ("REPLICATE_API_KEY", "r8_key"),
+                ("REPLICATE_API_TOKEN", "r8_tok")
+            ])
+            .as_deref(),
             Some("r8_tok")
         );
     }

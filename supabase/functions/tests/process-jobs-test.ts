@@ -205,7 +205,11 @@ Deno.test("worker: user and anon tokens only wake the worker, coalesced; no toke
     assertEquals(anon.body.woken, true);
     assertEquals(anon.body.claimed, undefined, "a wake-up claims nothing itself");
     const again = await processJobs(stack, user.token);
-    assertEquals([again.status, again.body.woken], [202, false], "a second wake within the interval is coalesced");
+    assertEquals(
+      [again.status, again.body.woken],
+      [202, false],
+      "a second wake within the interval is coalesced",
+    );
     const [wakes] = await stack.sql`select woken, coalesced from worker_wakeups`;
     assertEquals([Number(wakes.woken), Number(wakes.coalesced)], [1, 1]);
     assertEquals((await processJobs(stack, null)).status, 401);

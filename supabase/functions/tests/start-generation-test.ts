@@ -15,7 +15,14 @@ Deno.test("start-generation", async (t) => {
       const res = await stack.startGeneration(user.token, REQUEST);
       assertEquals(res.status, 200);
       // The original start-generation's fields, then this project's.
-      assertEquals(Object.keys(res.body).sort(), ["adjusted", "generation_id", "job_id", "message", "status", "success"]);
+      assertEquals(Object.keys(res.body).sort(), [
+        "adjusted",
+        "generation_id",
+        "job_id",
+        "message",
+        "status",
+        "success",
+      ]);
       assertEquals([res.body.success, res.body.status], [true, "queued"]);
       assertMatch(res.body.generation_id, UUID);
       assertMatch(res.body.job_id, /^[0-9]+$/);

@@ -362,21 +362,24 @@ Deno.test("storage", async (t) => {
       assertEquals((await call(stack, "GET", `object/public/${BUCKET}/u1/a.png`)).bytes, png, "still there");
     });
 
-    await t.step("a user deletes objects in their own folder (the apps' gallery delete), nothing else", async () => {
-      const own = `${user.id}/own.png`;
-      const up = await call(stack, "POST", `object/${BUCKET}/${own}`, {
-        token: LOCAL_SERVICE_ROLE_KEY,
-        headers: { "content-type": "image/png" },
-        body: png,
-      });
-      assertEquals(up.status, 200);
-      const other = await stack.newUser();
-      const foreign = await call(stack, "DELETE", `object/${BUCKET}/${own}`, { token: other.token });
-      assertEquals([foreign.status, foreign.json], [400, NO_SUCH_KEY], "another user's folder");
-      const del = await call(stack, "DELETE", `object/${BUCKET}/${own}`, { token: user.token });
-      assertEquals([del.status, del.json], [200, { message: "Successfully deleted" }]);
-      assertEquals((await call(stack, "GET", `object/public/${BUCKET}/${own}`)).status, 400, "gone");
-    });
+    await t.step(
+      "a user deletes objects in their own folder (the apps' gallery delete), nothing else",
+      async () => {
+        const own = `${user.id}/own.png`;
+        const up = await call(stack, "POST", `object/${BUCKET}/${own}`, {
+          token: LOCAL_SERVICE_ROLE_KEY,
+          headers: { "content-type": "image/png" },
+          body: png,
+        });
+        assertEquals(up.status, 200);
+        const other = await stack.newUser();
+        const foreign = await call(stack, "DELETE", `object/${BUCKET}/${own}`, { token: other.token });
+        assertEquals([foreign.status, foreign.json], [400, NO_SUCH_KEY], "another user's folder");
+        const del = await call(stack, "DELETE", `object/${BUCKET}/${own}`, { token: user.token });
+        assertEquals([del.status, del.json], [200, { message: "Successfully deleted" }]);
+        assertEquals((await call(stack, "GET", `object/public/${BUCKET}/${own}`)).status, 400, "gone");
+      },
+    );
 
     await t.step("private buckets: no public URL; only the service role reads", async () => {
       const html = new TextEncoder().encode("<script>alert(1)</script>");

@@ -34,7 +34,9 @@ function fakeHost(env: Record<string, string>, answer: () => Promise<string>) {
 }
 
 const created = () =>
-  Promise.resolve(JSON.stringify([{ outcome: "created", generation_id: GENERATION, job_id: 42, status: "queued" }]));
+  Promise.resolve(
+    JSON.stringify([{ outcome: "created", generation_id: GENERATION, job_id: 42, status: "queued" }]),
+  );
 const token = () => signHs256(userClaims(USER, "cat@example.test"));
 
 function post(body: BodyInit | null, auth?: string, headers: Record<string, string> = {}): Request {

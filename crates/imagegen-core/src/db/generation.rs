@@ -70,7 +70,9 @@ pub enum RecordOutcome {
     /// Another generation already holds this prediction (a search matched someone else's input).
     Taken,
     /// The generation finished meanwhile (a user cancelled it): the prediction is not wanted.
-    Finished { status: String },
+    Finished {
+        status: String,
+    },
     NotFound,
 }
 

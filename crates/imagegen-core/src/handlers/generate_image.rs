@@ -99,7 +99,12 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
                 ApiError::new(404, "generation_not_found", "the generation was deleted")
             })?;
         match generation.status.as_str() {
-            "completed" => return Ok((Response::json(200, completed(&generation).to_string()), false)),
+            "completed" => {
+                return Ok((
+                    Response::json(200, completed(&generation).to_string()),
+                    false,
+                ))
+            }
             "failed" => {
                 let message = generation
                     .error_message

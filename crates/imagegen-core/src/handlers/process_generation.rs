@@ -201,7 +201,13 @@ fn original_answer(
 fn output_format(url: &str) -> Option<&'static str> {
     let ext = match url.strip_prefix("data:image/") {
         Some(rest) => rest.split([';', ',']).next().unwrap_or(""),
-        None => url.split(['?', '#']).next().unwrap_or("").rsplit('.').next().unwrap_or(""),
+        None => url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .rsplit('.')
+            .next()
+            .unwrap_or(""),
     };
     match ext.to_ascii_lowercase().as_str() {
         "webp" => Some("webp"),

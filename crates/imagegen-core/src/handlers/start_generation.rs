@@ -250,9 +250,7 @@ pub(crate) async fn validate<R: Rpc>(
         _ => Err(ApiError::invalid(
             "model_id",
             "unknown_model",
-            format!(
-                "model_id {id} is not an available model; GET /functions/v1/models lists them"
-            ),
+            format!("model_id {id} is not an available model; GET /functions/v1/models lists them"),
         )),
     }
 }

@@ -124,7 +124,10 @@ fn success_makes_one_call_with_typed_args() {
     // The original start-generation's fields, exactly; then this project's.
     let answer = json(&r);
     assert_eq!(answer["success"], true);
-    assert_eq!(answer["generation_id"], "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01");
+    assert_eq!(
+        answer["generation_id"],
+        "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01"
+    );
     assert_eq!(answer["job_id"], "7");
     assert_eq!(answer["status"], "queued");
     assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
@@ -143,8 +146,15 @@ fn success_makes_one_call_with_typed_args() {
     let params: serde_json::Value = serde_json::from_str(&db.arg("p_params").unwrap()).unwrap();
     assert_eq!(params["width"], 1024);
     let columns: serde_json::Value = serde_json::from_str(&db.arg("p_columns").unwrap()).unwrap();
-    assert_eq!((columns["width"].as_u64(), columns["height"].as_u64()), (Some(1024), Some(1024)));
-    let user_arg = db.calls.borrow()[0].1.iter().find(|a| a.name == "p_user_id").map(|a| a.sql_type);
+    assert_eq!(
+        (columns["width"].as_u64(), columns["height"].as_u64()),
+        (Some(1024), Some(1024))
+    );
+    let user_arg = db.calls.borrow()[0]
+        .1
+        .iter()
+        .find(|a| a.name == "p_user_id")
+        .map(|a| a.sql_type);
     assert_eq!(user_arg, Some(SqlType::Uuid));
 
     let lines = platform.lines();
@@ -376,7 +386,8 @@ fn a_models_uuid_is_resolved_then_passed_along() {
         serde_json::json!({"id": MODEL_ROW, "name": "FLUX Schnell", "replicate_id": "black-forest-labs/flux-schnell",
                            "version": null, "is_active": true}),
     );
-    let body = format!(r#"{{"prompt":"test","model_id":"{MODEL_ROW}","width":1024,"height":1024}}"#);
+    let body =
+        format!(r#"{{"prompt":"test","model_id":"{MODEL_ROW}","width":1024,"height":1024}}"#);
     let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), &body);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(db.functions(), ["resolve_model", "start_generation"]);
@@ -399,7 +410,10 @@ fn an_unknown_or_inactive_models_uuid_is_an_unknown_model() {
         let body = format!(r#"{{"prompt":"test","model_id":"{MODEL_ROW}"}}"#);
         let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), &body);
         let answer = json(&r);
-        assert_eq!((r.status, answer["code"].as_str()), (400, Some("unknown_model")));
+        assert_eq!(
+            (r.status, answer["code"].as_str()),
+            (400, Some("unknown_model"))
+        );
         assert_eq!(answer["success"], false);
         assert_eq!(db.functions(), ["resolve_model"], "nothing written");
     }
