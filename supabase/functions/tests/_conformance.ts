@@ -247,14 +247,17 @@ export async function recordCommits(sql: postgres.Sql): Promise<(id: string) => 
       deferrable initially deferred
       for each row execute function public.conformance_log_commit();`);
   return async (id: string) =>
-    (await sql`select op, status, has_image, row from public.conformance_commits where id = ${id} order by seq`)
-      .map((r) => ({ ...r }));
+    (await sql`select tx::text, op, status, has_image, row from public.conformance_commits
+                where id = ${id} order by seq`).map((r) => ({ ...r }));
 }
 
-/** Statuses in order, consecutive repeats collapsed. */
+/** The committed states in order: each transaction's last status, consecutive repeats collapsed. */
 export function statusSequence(events: Row[]): string[] {
   const out: string[] = [];
-  for (const e of events) if (out.at(-1) !== e.status) out.push(String(e.status));
+  events.forEach((e, i) => {
+    const lastOfTx = events[i + 1]?.tx !== e.tx;
+    if (lastOfTx && out.at(-1) !== e.status) out.push(String(e.status));
+  });
   return out;
 }
 

@@ -17,8 +17,8 @@ Deno.test("conformance (errors): refusals are precise, readable and write nothin
       ["null prompt", { ...base, prompt: null }, "prompt_missing"],
       ["unknown catalog id", { ...base, model_id: "acme/unknown-model" }, "unknown_model"],
       ["unknown models.id", { ...base, model_id: crypto.randomUUID() }, "unknown_model"],
-      ["prompt of the wrong type", { ...base, prompt: 42 }, "invalid_type"],
-      ["width of the wrong type", { ...base, width: "1024" }, "invalid_type"],
+      ["prompt of the wrong type", { ...base, prompt: ["a", "b"] }, "invalid_type"],
+      ["width of the wrong type", { ...base, width: { value: 1024 } }, "invalid_type"],
       ["steps of the wrong type", { ...base, num_inference_steps: [4] }, "invalid_type"],
       ["an image for a text-only model", {
         ...base,

