@@ -12,7 +12,7 @@
 -- - image_generations.model_id is nullable (the mobile app's insert does not send it).
 -- - A job id is written as an operator types it: complete_job(<number>, NULL, NULL) for bigint ids.
 begin;
-select plan(99);
+select plan(100);
 
 create schema contract_tap;
 grant usage on schema contract_tap to anon, authenticated, service_role;
@@ -307,6 +307,8 @@ select is(contract_tap.try(s), '42501', format('anon: %s is refused', what))
     ('enqueue_job', $$select public.enqueue_job('generate-image', '{}'::jsonb, 0)$$)
   ) as c (what, s);
 select isnt(contract_tap.try($$update public.images set is_public = false$$), 'ok:1', 'anon cannot update images');
+select is(contract_tap.try($$delete from storage.objects where bucket_id = 'generated-images'$$), 'ok:0',
+  'anon cannot delete Storage objects');
 reset role;
 
 -- ---------------------------------------------------------------------------------------------------
