@@ -83,14 +83,16 @@ impl Response {
         }
     }
 
-    /// The answer to a CORS preflight.
+    /// The answer to a CORS preflight: 200 `ok`, as the original functions answered (clients and proxies
+    /// written against them may expect exactly that).
     pub fn preflight() -> Self {
         let mut headers = vec![(ALLOW_ORIGIN.0, ALLOW_ORIGIN.1.to_owned())];
         headers.extend(PREFLIGHT.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        headers.push(("content-type", "text/plain".into()));
         Self {
-            status: 204,
+            status: 200,
             headers,
-            body: String::new(),
+            body: "ok".into(),
         }
     }
 

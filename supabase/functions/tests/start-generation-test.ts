@@ -172,7 +172,7 @@ Deno.test("start-generation", async (t) => {
         method: "OPTIONS",
         headers: { origin: "https://app.example", "access-control-request-method": "POST" },
       });
-      assertEquals(pre.status, 204);
+      assertEquals(pre.status, 200);
       assertEquals(pre.headers.get("access-control-allow-origin"), "*");
       assertMatch(pre.headers.get("access-control-allow-headers") ?? "", /authorization/);
       await pre.body?.cancel();
