@@ -6,10 +6,8 @@
 mod body;
 mod capabilities;
 mod fields;
-mod interim;
 
 pub use fields::*;
-pub use interim::{RawRequest, ResolvedModel};
 
 use crate::catalog::{self, Model};
 use crate::error::ApiError;
