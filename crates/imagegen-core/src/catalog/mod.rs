@@ -2,6 +2,9 @@
 //! for start-generation's validation, the worker's Replicate input (`GenerationRequest::replicate_input`)
 //! and the model list served to clients ([`listing_json`]).
 //!
+//! It also writes the `public.models` rows the original clients read ([`models_rows_json`],
+//! [`models_migration_sql`]).
+//!
 //! Everything Replicate publishes about a model (its aspect ratios, `output_format` enum, `num_outputs`
 //! range, width/height bounds, which inputs exist, how it is called, what it returns) is read from
 //! [`crate::replicate::schema`], the table the simulator validates against. This module keeps only product
@@ -11,12 +14,16 @@
 mod input;
 mod listing;
 mod models;
+mod rows;
 mod safety;
 mod sizing;
 
 pub(crate) use input::replicate_input;
 pub use listing::listing_json;
 pub use models::MODELS;
+pub use rows::{
+    models_migration_sql, models_rows_json, COLUMNS as MODEL_ROW_COLUMNS, MODELS_MIGRATION_PATH,
+};
 pub(crate) use sizing::{plan_size, SizeAsk};
 pub use sizing::{Sizing, SHAPE_HINT_SIDES};
 

@@ -10,6 +10,7 @@ mod inputs_others;
 mod inputs_sdxl_family;
 mod listing;
 mod refusals;
+mod rows;
 
 use crate::error::ApiError;
 use crate::replicate::validate_input;
