@@ -90,6 +90,7 @@ impl Default for Settings {
 const DEFAULT_LATENCY_MS: &[(&str, u64)] = &[
     ("black-forest-labs/flux-schnell", 1_500),
     ("black-forest-labs/flux-dev", 6_000),
+    ("black-forest-labs/flux-krea-dev", 6_000),
     ("black-forest-labs/flux-1.1-pro", 5_000),
     ("black-forest-labs/flux-1.1-pro-ultra", 12_000),
     ("black-forest-labs/flux-kontext-pro", 7_000),

@@ -1,7 +1,7 @@
 //! A parsed request mapped to the exact `input` of its model's Replicate prediction. Parsing already
-//! refused what the model cannot do, so every value here fits the schema; only fields the schema has are
-//! written, and everything the request leaves open is left to Replicate's defaults (except safety, see
-//! [`super::safety`]).
+//! fitted the request to the model (refusing, dropping or clamping what it cannot take), so every value
+//! here fits the schema; only fields the schema has are written, and everything the request leaves open
+//! is left to Replicate's defaults (except safety, see [`super::safety`]).
 
 use super::sizing::{write_size_inputs, SizeRequest};
 use super::{safety, StrengthScale};
@@ -49,6 +49,12 @@ pub(crate) fn replicate_input(req: &GenerationRequest) -> Value {
     }
     if let Some(seed) = req.seed {
         input.insert("seed".into(), seed.get().into());
+    }
+    if let (Some(steps), Some(field)) = (req.steps, model.steps_input()) {
+        input.insert(field.name.into(), steps.get().into());
+    }
+    if let (Some(guidance), Some(field)) = (req.guidance_scale, model.guidance_input()) {
+        input.insert(field.name.into(), guidance.get().into());
     }
     if schema.field("num_outputs").is_some() {
         input.insert("num_outputs".into(), req.num_outputs.into());

@@ -10,16 +10,16 @@
 //!     "name": "FLUX 1.1 Pro",
 //!     "speed": "standard",                          // fast (< 5 s) | standard (5–30 s) | slow (30–60 s)
 //!     "output": "image",                            // image | svg
-//!     "output_formats": ["webp", "jpg", "png"],     // accepted output_format values
+//!     "output_formats": ["webp", "jpg", "png"],     // output_format values it makes (others are dropped)
 //!     "default_output_format": "webp",
 //!     "max_outputs": 1,                             // num_outputs from 1 to this
 //!     "negative_prompt": false,
 //!     "seed": true,
-//!     "styles": [],                                 // accepted style values
+//!     "styles": [],                                 // style values it offers (others are dropped)
 //!     "img2img": {"strength": false},               // null: image_url is refused
 //!     "size": {
 //!       "mode": "custom",                           // aspect_ratio | custom | pixels | fixed
-//!       "min": 256, "max": 1440,                    // accepted width/height
+//!       "min": 256, "max": 1440,                    // width/height made as asked (others are snapped)
 //!       "multiple": 32,                             // free sides are rounded to this; null if not free
 //!       "aspect_ratios": ["1:1", "16:9", ...],      // named ratios; custom/pixels also take any W:H
 //!       "any_aspect_ratio": true,                   // ... within min:max to max:min
@@ -55,7 +55,7 @@ fn model_json(m: &Model) -> Value {
     let formats: Vec<&str> = m.output_formats().iter().map(|f| f.extension()).collect();
     json!({
         "id": m.id,
-        "name": m.name,
+        "name": m.display_name,
         "speed": m.speed.as_str(),
         "output": m.output_kind().as_str(),
         "output_formats": formats,

@@ -2,6 +2,9 @@
 //! for start-generation's validation, the worker's Replicate input (`GenerationRequest::replicate_input`)
 //! and the model list served to clients ([`listing_json`]).
 //!
+//! It also writes the `public.models` rows the original clients read ([`models_rows_json`],
+//! [`models_migration_sql`]).
+//!
 //! Everything Replicate publishes about a model (its aspect ratios, `output_format` enum, `num_outputs`
 //! range, width/height bounds, which inputs exist, how it is called, what it returns) is read from
 //! [`crate::replicate::schema`], the table the simulator validates against. This module keeps only product
@@ -11,15 +14,25 @@
 mod input;
 mod listing;
 mod models;
+mod rows;
 mod safety;
 mod sizing;
 
 pub(crate) use input::replicate_input;
 pub use listing::listing_json;
 pub use models::MODELS;
+pub use rows::{
+    models_migration_sql, models_rows_json, COLUMNS as MODEL_ROW_COLUMNS, MODELS_MIGRATION_PATH,
+};
+pub(crate) use sizing::{plan_size, SizeAsk};
 pub use sizing::{Sizing, SHAPE_HINT_SIDES};
 
-use crate::replicate::schema::{self, Kind, ModelSchema, OutputFormat};
+use crate::replicate::schema::{self, Field, Kind, ModelSchema, OutputFormat};
+
+/// Schema inputs that take the request's `num_inference_steps`, in order of preference.
+const STEPS_INPUTS: &[&str] = &["num_inference_steps", "steps"];
+/// Schema inputs that take the request's `guidance_scale`, in order of preference.
+const GUIDANCE_INPUTS: &[&str] = &["guidance", "guidance_scale", "cfg"];
 
 /// The model used when a request names none: the cheapest fast model, as in the seed's clients.
 pub const DEFAULT_MODEL_ID: &str = "black-forest-labs/flux-schnell";
@@ -92,15 +105,36 @@ impl OutputKind {
     }
 }
 
+/// A price in US dollars, held in millionths so it compares exactly and prints as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Usd(u32);
+
+impl Usd {
+    pub const fn from_micros(micros: u32) -> Self {
+        Self(micros)
+    }
+
+    /// As a decimal number of dollars (`0.003`).
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 1e6
+    }
+}
+
 /// One model and the product decisions about it; its capabilities come from its Replicate schema.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Model {
-    /// Replicate `owner/name`, as clients send it in `model_id`.
+    /// Replicate `owner/name`, as clients send it in `model_id` (`models.replicate_id`).
     pub id: &'static str,
-    /// Human name for messages and the model list.
-    pub name: &'static str,
+    /// Human name for messages and the model list (`models.display_name`).
+    pub display_name: &'static str,
+    /// One sentence for the model picker (`models.description`).
+    pub description: &'static str,
     /// Typical latency class.
     pub speed: Speed,
+    /// Typical seconds from request to image (`models.estimated_time_seconds`).
+    pub estimated_seconds: u16,
+    /// Estimated price of one output image (`models.cost_per_generation`); sources in `models.rs`.
+    pub cost: Usd,
     /// How the request's width/height/aspect_ratio become the model's size inputs.
     pub sizing: Sizing,
     /// Image-to-image support.
@@ -112,6 +146,22 @@ pub struct Model {
 /// Finds a model by its `owner/name` id (exact, case-sensitive, as Replicate ids are).
 pub fn find(id: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.id == id)
+}
+
+/// Ids the original Picture documents used for models Replicate serves under another owner
+/// (`QUICK_REFERENCE.md` of the original functions): accepted in `model_id`, rewritten in `models` rows.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("google-deepmind/imagen-4-fast", "google/imagen-4-fast"),
+    ("fofr/recraft-v3-svg", "recraft-ai/recraft-v3-svg"),
+];
+
+/// Finds a model by its id or one of [`ALIASES`].
+pub fn resolve(id: &str) -> Option<&'static Model> {
+    let id = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == id)
+        .map_or(id, |(_, to)| to);
+    find(id)
 }
 
 /// Ids of the models that take an `image_url`, for messages pointing elsewhere.
@@ -133,6 +183,13 @@ pub fn negative_prompt_model_ids() -> Vec<&'static str> {
 }
 
 impl Model {
+    /// The `models.name` of this model: the Replicate name without its owner (`flux-schnell`). The original
+    /// functions stored exactly this (`model?.name || model_id.split('/').pop()` in start-generation), and
+    /// clients write it into `image_generations.model`.
+    pub fn name(&self) -> &'static str {
+        self.id.rsplit('/').next().unwrap_or(self.id)
+    }
+
     /// The model's Replicate input schema (how it is called, what it takes and returns).
     pub fn schema(&self) -> &'static ModelSchema {
         schema::find_model(self.id)
@@ -147,12 +204,12 @@ impl Model {
         }
     }
 
-    /// Inclusive bounds accepted for the request's `width` and `height`.
+    /// Inclusive `width`/`height` bounds the model makes without adjustment (other sizes are snapped).
     pub fn side_bounds(&self) -> (u32, u32) {
         sizing::side_bounds(self)
     }
 
-    /// Named aspect ratios a client may ask for (`W:H`), in the schema's order; empty for models sized
+    /// Named aspect ratios the model makes (`W:H`), in the schema's order; empty for models sized
     /// in pixels only, which take any ratio within [`Model::ratio_range`].
     pub fn aspect_ratios(&self) -> Vec<&'static str> {
         match self.sizing {
@@ -184,7 +241,7 @@ impl Model {
         )
     }
 
-    /// Whether the client may ask for `ratio` (`W:H`, already well formed).
+    /// Whether the model makes `ratio` (`W:H`, already well formed) without adjustment.
     pub fn accepts_aspect_ratio(&self, ratio: &str) -> bool {
         if self.aspect_ratios().contains(&ratio) {
             return true;
@@ -257,6 +314,31 @@ impl Model {
     /// Accepted `style` values, in the model's spelling; empty when it has no styles.
     pub fn styles(&self) -> &'static [&'static str] {
         self.style_field.map_or(&[], |f| self.options(f))
+    }
+
+    /// The input that takes the request's `num_inference_steps` (`num_inference_steps`, or `steps` on
+    /// SD 3.5), if the model has one.
+    pub fn steps_input(&self) -> Option<&'static Field> {
+        STEPS_INPUTS.iter().find_map(|n| self.schema().field(n))
+    }
+
+    /// The input that takes the request's `guidance_scale` (`guidance` on FLUX and Qwen, `guidance_scale`
+    /// on SDXL and Seedream 3, `cfg` on SD 3.5), if the model has one.
+    pub fn guidance_input(&self) -> Option<&'static Field> {
+        GUIDANCE_INPUTS.iter().find_map(|n| self.schema().field(n))
+    }
+
+    /// The strength used when a request gives none, in the request's meaning (see [`StrengthScale`]).
+    pub fn default_strength(&self) -> Option<f64> {
+        let to = self.image_input?.strength?;
+        let raw = match self.schema().field(to.field)?.default {
+            schema::DefaultValue::Num(n) => n,
+            _ => return None,
+        };
+        Some(match to.scale {
+            StrengthScale::Same => raw,
+            StrengthScale::Inverted => ((1.0 - raw) * 1e6).round() / 1e6,
+        })
     }
 
     /// Whether img2img without an explicit ratio keeps the source image's shape (`match_input_image`).

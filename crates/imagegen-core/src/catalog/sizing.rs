@@ -1,18 +1,27 @@
-//! How a request's `width`, `height` and `aspect_ratio` become a model's size inputs.
+//! How a request's `width`, `height` and `aspect_ratio` become a model's size inputs, in two steps:
+//! [`plan_size`] turns what the client asked into what the model can make (recording each change as an
+//! [`Adjustment`]), and [`write_size_inputs`] maps a planned request to the model's inputs. A plan is a
+//! fixed point: planning its own values again changes nothing, so the worker re-parsing a stored request
+//! gets the same input.
 //!
 //! Rules (one per [`Sizing`] strategy; the geometry is below):
 //! - shapes are compared by ratio on a log scale, so 2:1 and 1:2 are equally far from 1:1;
 //! - ties go to the less elongated candidate, then to the landscape one (a tie between `r` and `1/r`
 //!   only happens for a square request where 1:1 is missing);
-//! - free sides are rounded to the model's multiple, halves up, and kept within its bounds;
+//! - named-ratio models: the nearest named ratio to the explicit `aspect_ratio`, else to width:height;
+//!   width and height are kept (they only choose the shape, and FLUX's megapixels);
+//! - free sides are kept at their shape, scaled into the model's bounds when outside them, and rounded to
+//!   its multiple, halves up;
 //! - an explicit `aspect_ratio` wins: a named ratio is sent as is, any other (on models with free sides)
-//!   keeps the requested area at that shape.
+//!   keeps the requested area at that shape (narrowed to the widest the bounds allow);
+//! - fixed sizes: the one nearest in shape.
 
 use super::Model;
+use crate::request::Adjustment;
 use serde_json::{Map, Value};
 
-/// Width/height accepted for models sized by named ratios only: there they only choose the shape, so the
-/// range the seed's clients send (and the earlier catalog accepted) is kept.
+/// Width/height listed for models sized by named ratios only (model list, `models` rows): there any size
+/// is taken, as it only chooses the shape, and this is the range the clients' pickers offer.
 pub const SHAPE_HINT_SIDES: (u32, u32) = (256, 2048);
 
 /// The `aspect_ratio` value that keeps the shape of the input image (FLUX Kontext, Seedream 4, Nano Banana).
@@ -41,13 +50,37 @@ pub enum Sizing {
     FixedSize,
 }
 
-/// What the size mapping needs from a request.
+/// What the size mapping needs from a planned request.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct SizeRequest<'a> {
     pub width: u32,
     pub height: u32,
     pub aspect_ratio: Option<&'a str>,
     pub with_image: bool,
+}
+
+/// What a request asks about its size, already checked for sanity (sides within the absolute bounds, a
+/// well-formed `W:H`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SizeAsk<'a> {
+    pub width: u32,
+    pub height: u32,
+    /// Whether the client sent width / height: a default that had to change is not reported.
+    pub width_sent: bool,
+    pub height_sent: bool,
+    pub aspect_ratio: Option<&'a str>,
+    pub with_image: bool,
+}
+
+/// The size part of a request as the model makes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SizePlan {
+    pub width: u32,
+    pub height: u32,
+    /// A ratio the model names, sent as `aspect_ratio`: asked for, or the nearest to the requested shape.
+    /// `None` when the sides say it all (free and fixed sizes) or the input image gives the shape.
+    pub aspect_ratio: Option<&'static str>,
+    pub adjustments: Vec<Adjustment>,
 }
 
 /// `W:H` or `WxH` as width / height, if both are positive numbers.
@@ -146,7 +179,181 @@ pub(super) fn schema_bounds(model: &Model) -> Option<(u32, u32)> {
     }
 }
 
-/// Writes the size inputs for `req` into `input`.
+/// Plans the size of a request for `model` (see the module rules).
+pub(crate) fn plan_size(model: &Model, ask: SizeAsk<'_>) -> SizePlan {
+    let mut plan = SizePlan {
+        width: ask.width,
+        height: ask.height,
+        aspect_ratio: None,
+        adjustments: Vec::new(),
+    };
+    let named = model.aspect_ratios();
+    let explicit = ask.aspect_ratio;
+    let explicit_named = explicit.and_then(|r| named.iter().copied().find(|n| *n == r));
+    let keep_image_shape = explicit.is_none() && ask.with_image && model.matches_input_image();
+    let requested = f64::from(ask.width) / f64::from(ask.height);
+    // The named ratio nearest to an explicit one the model does not name.
+    let snap_explicit = |plan: &mut SizePlan, r: &str| -> &'static str {
+        let n = nearest(named.iter().copied(), shape(r));
+        plan.adjustments.push(Adjustment::changed(
+            "aspect_ratio",
+            r,
+            n,
+            format!(
+                "{} makes only the aspect ratios {}; {r} is nearest to {n}",
+                model.display_name,
+                named.join(", ")
+            ),
+        ));
+        n
+    };
+
+    match model.sizing {
+        Sizing::AspectRatio => match explicit {
+            Some(r) => {
+                plan.aspect_ratio =
+                    Some(explicit_named.unwrap_or_else(|| snap_explicit(&mut plan, r)))
+            }
+            None if keep_image_shape => {}
+            None => {
+                let n = nearest(named.iter().copied(), requested);
+                if !same_shape(shape(n), requested) {
+                    plan.aspect_ratio = Some(n);
+                    plan.adjustments.push(Adjustment::changed(
+                        "aspect_ratio",
+                        format!("{}:{}", ask.width, ask.height),
+                        n,
+                        format!(
+                            "{} makes only the aspect ratios {}; {}×{} is nearest to {n}",
+                            model.display_name,
+                            named.join(", "),
+                            ask.width,
+                            ask.height
+                        ),
+                    ));
+                }
+            }
+        },
+        Sizing::FixedSize => {
+            let target = match (explicit, explicit_named) {
+                (_, Some(n)) => shape(n),
+                (Some(r), None) => shape(snap_explicit(&mut plan, r)),
+                (None, _) => requested,
+            };
+            let size = nearest(model.fixed_sizes().iter().copied(), target);
+            let (w, h) = size.split_once('x').expect("sizes are WxH");
+            let sides = (w.parse().expect("a number"), h.parse().expect("a number"));
+            let why = format!(
+                "{} makes only the sizes {}; {size} is the nearest in shape",
+                model.display_name,
+                model.fixed_sizes().join(", ")
+            );
+            set_sides(&mut plan, ask, sides, &why);
+        }
+        Sizing::CustomAspectRatio { multiple }
+        | Sizing::CustomSize { multiple }
+        | Sizing::Pixels { multiple, .. } => {
+            let bounds @ (min, max) = model.side_bounds();
+            let px = |m: u32| {
+                if m > 1 {
+                    format!(", in multiples of {m}")
+                } else {
+                    String::new()
+                }
+            };
+            match (explicit, explicit_named) {
+                (_, Some(n)) => plan.aspect_ratio = Some(n),
+                (Some(r), None) => {
+                    let (lo, hi) = model.ratio_range();
+                    let mut target = shape(r);
+                    if target < lo || target > hi {
+                        let (w, h) = if target < lo { (min, max) } else { (max, min) };
+                        let d = gcd(w, h);
+                        let widest = format!("{}:{}", w / d, h / d);
+                        plan.adjustments.push(Adjustment::changed(
+                            "aspect_ratio",
+                            r,
+                            widest.as_str(),
+                            format!(
+                                "{} makes shapes from {min}:{max} to {max}:{min}; {r} was narrowed to {widest}",
+                                model.display_name
+                            ),
+                        ));
+                        target = f64::from(w) / f64::from(h);
+                    }
+                    let sides = sides_for_shape((ask.width, ask.height), target, multiple, bounds);
+                    let why = format!(
+                        "aspect_ratio {r} at about the requested area, within {}'s {min} to {max} pixels{}",
+                        model.display_name,
+                        px(multiple)
+                    );
+                    set_sides(&mut plan, ask, sides, &why);
+                }
+                // Seedream 4 follows the input image's shape; the sides only pick its size tier.
+                (None, _) if keep_image_shape => {}
+                (None, _) => {
+                    let out_of_bounds =
+                        [ask.width, ask.height].iter().any(|s| *s < min || *s > max);
+                    let (sides, why) = if out_of_bounds {
+                        let sides =
+                            sides_for_shape((ask.width, ask.height), requested, multiple, bounds);
+                        let why = format!(
+                            "{} makes {min} to {max} pixels per side{}; the size was scaled to fit, keeping its shape",
+                            model.display_name,
+                            px(multiple)
+                        );
+                        (sides, why)
+                    } else {
+                        let sides = (
+                            round_side(f64::from(ask.width), multiple, bounds),
+                            round_side(f64::from(ask.height), multiple, bounds),
+                        );
+                        let why = format!(
+                            "{} takes sides in multiples of {multiple}",
+                            model.display_name
+                        );
+                        (sides, why)
+                    };
+                    set_sides(&mut plan, ask, sides, &why);
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// Sets the planned sides, reporting each one the client sent that changed.
+fn set_sides(plan: &mut SizePlan, ask: SizeAsk<'_>, (width, height): (u32, u32), why: &str) {
+    for (field, sent, from, to) in [
+        ("width", ask.width_sent, ask.width, width),
+        ("height", ask.height_sent, ask.height, height),
+    ] {
+        if sent && from != to {
+            plan.adjustments
+                .push(Adjustment::changed(field, from, to, why));
+        }
+    }
+    (plan.width, plan.height) = (width, height);
+}
+
+/// A well-formed shape's ratio (callers pass named ratios, sizes or checked `W:H`).
+fn shape(s: &str) -> f64 {
+    parse_shape(s).expect("a well-formed shape")
+}
+
+fn same_shape(a: f64, b: f64) -> bool {
+    (a.ln() - b.ln()).abs() < 1e-9
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Writes the size inputs of a planned request into `input`.
 pub(super) fn write_size_inputs(
     model: &Model,
     req: SizeRequest<'_>,
@@ -156,30 +363,26 @@ pub(super) fn write_size_inputs(
         input.insert(k.into(), v);
     };
     let requested = f64::from(req.width) / f64::from(req.height);
-    let named = model.aspect_ratios();
-    // The model's own (static) spelling of an explicit ratio it names.
-    let explicit_named = req
+    // The model's own (static) spelling of the ratio; planning only keeps ratios the model names.
+    let named = req
         .aspect_ratio
-        .and_then(|r| named.iter().copied().find(|n| *n == r));
-    let explicit_shape = req.aspect_ratio.and_then(parse_shape);
+        .and_then(|r| model.aspect_ratios().into_iter().find(|n| *n == r));
     let keep_image_shape =
         req.aspect_ratio.is_none() && req.with_image && model.matches_input_image();
     let bounds = model.side_bounds();
-    let free_sides = |multiple| match explicit_shape {
-        Some(shape) => sides_for_shape((req.width, req.height), shape, multiple, bounds),
-        None => (
+    let free_sides = |multiple| {
+        (
             round_side(f64::from(req.width), multiple, bounds),
             round_side(f64::from(req.height), multiple, bounds),
-        ),
+        )
     };
 
     match model.sizing {
         Sizing::AspectRatio => {
-            // Parsing accepted only listed ratios for these models, so an explicit one is named.
-            let ratio = match (explicit_named, keep_image_shape) {
+            let ratio = match (named, keep_image_shape) {
                 (Some(r), _) => r,
                 (None, true) => MATCH_INPUT_IMAGE,
-                (None, false) => nearest(named.iter().copied(), requested),
+                (None, false) => nearest(model.aspect_ratios(), requested),
             };
             put("aspect_ratio", ratio.into());
             let megapixels = model.options("megapixels");
@@ -187,7 +390,7 @@ pub(super) fn write_size_inputs(
                 put("megapixels", nearest_megapixels(megapixels, req).into());
             }
         }
-        Sizing::CustomAspectRatio { multiple } => match explicit_named {
+        Sizing::CustomAspectRatio { multiple } => match named {
             Some(r) => put("aspect_ratio", r.into()),
             None => {
                 let (w, h) = free_sides(multiple);
@@ -196,7 +399,7 @@ pub(super) fn write_size_inputs(
                 put("height", h.into());
             }
         },
-        Sizing::CustomSize { multiple } => match (explicit_named, keep_image_shape) {
+        Sizing::CustomSize { multiple } => match (named, keep_image_shape) {
             (Some(r), _) => {
                 put("size", size_tier(model, req).into());
                 put("aspect_ratio", r.into());
@@ -218,10 +421,9 @@ pub(super) fn write_size_inputs(
             put("height", h.into());
         }
         Sizing::FixedSize => {
-            let shape = explicit_shape.unwrap_or(requested);
             put(
                 "size",
-                nearest(model.fixed_sizes().iter().copied(), shape).into(),
+                nearest(model.fixed_sizes().iter().copied(), requested).into(),
             );
         }
     }

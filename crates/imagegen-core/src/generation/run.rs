@@ -101,7 +101,7 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
     search_first: bool,
     deadlines: Deadlines,
 ) -> Result<PredictionDone, RunError> {
-    let (model, input) = replicate_request(generation)?;
+    let (model, version, input) = replicate_request(generation)?;
     let now = replicate.platform.now_ms();
     let until = deadlines.budget_ms.min(deadlines.give_up_ms);
 
@@ -146,7 +146,9 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
                             ((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64
                         ),
                     };
-                    let p = replicate.create(model, &input, options, until).await?;
+                    let p = replicate
+                        .create_version(model, version.as_deref(), &input, options, until)
+                        .await?;
                     record(rpc, replicate, generation, &p).await?;
                     (p, false)
                 }
@@ -201,11 +203,11 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
     }
 }
 
-/// The model and exact input for a stored generation: its prompt, model and params re-parsed by the same
-/// rules as start-generation, then mapped to the model's schema.
+/// The model, pinned version and exact input for a stored generation: its prompt, model and params
+/// re-parsed by the same rules as start-generation, then mapped to the model's schema.
 fn replicate_request(
     generation: &StoredGeneration,
-) -> Result<(&'static ModelSchema, Value), RunError> {
+) -> Result<(&'static ModelSchema, Option<String>, Value), RunError> {
     let mut body = match &generation.params {
         Value::Object(map) => map.clone(),
         _ => serde_json::Map::new(),
@@ -231,7 +233,7 @@ fn replicate_request(
     let model = request.replicate_model();
     let mut input = request.replicate_input();
     with_generation_seed(model, &mut input, generation.id);
-    Ok((model, input))
+    Ok((model, request.replicate_version().map(str::to_owned), input))
 }
 
 /// Without a client seed, models that take one get a seed derived from the generation id: results become

@@ -363,6 +363,26 @@ fn a_concurrent_runner_cancels_its_own_duplicate() {
 }
 
 #[test]
+fn a_pinned_version_is_created_by_version() {
+    const V: &str = "c63e8a1037b9e90ce614e30bb44c837e1b1e86bb1f0adc6f1bb7f0e3ad088e3f";
+    let host = Host::new().then(201, prediction("p1", "succeeded", None));
+    let mut g = generation(None);
+    g.params["model_version"] = V.into();
+    run(&host, &g, false, DEADLINES).unwrap();
+    assert_eq!(
+        host.sent()[0],
+        "POST https://api.replicate.com/v1/predictions"
+    );
+    let requests = host.requests.borrow();
+    let body: serde_json::Value =
+        serde_json::from_slice(requests[0].body.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        body["version"],
+        format!("black-forest-labs/flux-schnell:{V}")
+    );
+}
+
+#[test]
 fn settings_the_catalog_no_longer_accepts_fail_clearly() {
     let mut g = generation(None);
     g.replicate_model = Some("acme/retired-model".into());

@@ -209,7 +209,7 @@ fn validation_errors_are_400_with_field_and_touch_nothing() {
         ("{", "body"),
         (r#"{"model_id":"black-forest-labs/flux-schnell"}"#, "prompt"),
         (r#"{"prompt":"x","model_id":"nope/nope"}"#, "model_id"),
-        (r#"{"prompt":"x","width":5000}"#, "width"),
+        (r#"{"prompt":"x","width":9000}"#, "width"),
     ] {
         let db = FakeDb::answering(created());
         let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), body);

@@ -109,12 +109,32 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
         options: CreateOptions,
         deadline_ms: f64,
     ) -> Result<Prediction, ReplicateError> {
-        let (url, body) = match model.access {
-            super::schema::Access::Official => (
+        self.create_version(model, None, input, options, deadline_ms)
+            .await
+    }
+
+    /// As [`Replicate::create`], at `version` (64 hex) when one is given: `POST /v1/predictions` with
+    /// `version: "owner/name:<version>"`. That form names the model as well as the version (REPLICATE.md:
+    /// accepted since 2025-08 beside a bare id), so it works for official models too, whose version ids
+    /// this product does not track.
+    pub async fn create_version(
+        &self,
+        model: &ModelSchema,
+        version: Option<&str>,
+        input: &Value,
+        options: CreateOptions,
+        deadline_ms: f64,
+    ) -> Result<Prediction, ReplicateError> {
+        let (url, body) = match (version, model.access) {
+            (Some(v), _) => (
+                format!("{}/predictions", self.api.base),
+                serde_json::json!({ "version": format!("{}:{v}", model.id), "input": input }),
+            ),
+            (None, super::schema::Access::Official) => (
                 format!("{}/models/{}/predictions", self.api.base, model.id),
                 serde_json::json!({ "input": input }),
             ),
-            super::schema::Access::Community { version, .. } => (
+            (None, super::schema::Access::Community { version, .. }) => (
                 format!("{}/predictions", self.api.base),
                 serde_json::json!({ "version": version, "input": input }),
             ),

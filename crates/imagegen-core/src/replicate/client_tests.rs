@@ -171,6 +171,32 @@ fn create_community_model_pins_its_version() {
 }
 
 #[test]
+fn a_pinned_version_is_created_by_version_for_official_and_community_models() {
+    const V: &str = "c63e8a1037b9e90ce614e30bb44c837e1b1e86bb1f0adc6f1bb7f0e3ad088e3f";
+    for id in ["black-forest-labs/flux-schnell", "stability-ai/sdxl"] {
+        let http = Script::default().then(201, prediction("p3", "succeeded"));
+        let clock = Clock::new();
+        let api = api();
+        block_on(Replicate::new(&api, &http, &clock, &clock).create_version(
+            find_model(id).unwrap(),
+            Some(V),
+            &serde_json::json!({"prompt": "x"}),
+            OPTIONS,
+            FAR,
+        ))
+        .unwrap();
+        let requests = http.requests.borrow();
+        assert_eq!(requests[0].url, "https://api.replicate.com/v1/predictions");
+        let body: serde_json::Value =
+            serde_json::from_slice(requests[0].body.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"version": format!("{id}:{V}"), "input": {"prompt": "x"}})
+        );
+    }
+}
+
+#[test]
 fn a_throttled_create_is_sent_again_after_retry_after() {
     let http = Script::default()
         .then(429, serde_json::json!({"detail": "Request was throttled.", "status": 429, "retry_after": 3}))

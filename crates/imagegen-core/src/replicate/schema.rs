@@ -370,6 +370,28 @@ const FLUX_DEV: &[Field] = &[
     choice("megapixels", &["1", "0.25"], "1"),
 ];
 
+// FLUX.1 Krea [dev] (official on Replicate since 2025-08): the inputs of flux-dev, as listed on the
+// model's API page mirrors (api.core.today llms.txt, docs.1min.ai, Scenario's "flux-krea-dev" reference):
+// aspect_ratio, image + prompt_strength, num_outputs, num_inference_steps, guidance, seed, output_format,
+// output_quality, disable_safety_checker, go_fast, megapixels. Bounds are flux-dev's (the mirrors agree on
+// steps 1–50 and 28 by default); the guidance default differs between mirrors (3, 3.5, 4.5): 3 (Scenario,
+// which exposes Replicate's own input names) is used. Only its bounds matter to validation.
+const FLUX_KREA_DEV: &[Field] = &[
+    prompt(),
+    choice("aspect_ratio", FLUX_RATIOS, "1:1"),
+    uri("image"),
+    num("prompt_strength", 0.0, 1.0, 0.8),
+    int("num_outputs", 1, 4, DefaultValue::Int(1)),
+    int("num_inference_steps", 1, 50, DefaultValue::Int(28)),
+    num("guidance", 0.0, 10.0, 3.0),
+    seed(),
+    choice("output_format", WEBP_JPG_PNG, "webp"),
+    quality(80),
+    flag("disable_safety_checker", false),
+    flag("go_fast", true),
+    choice("megapixels", &["1", "0.25"], "1"),
+];
+
 const FLUX_PRO: &[Field] = &[
     prompt(),
     choice(
@@ -762,6 +784,13 @@ pub static MODELS: &[ModelSchema] = &[
     ),
     official("black-forest-labs/flux-dev", FLUX_DEV, List, Webp, Flux),
     official(
+        "black-forest-labs/flux-krea-dev",
+        FLUX_KREA_DEV,
+        List,
+        Webp,
+        Flux,
+    ),
+    official(
         "black-forest-labs/flux-1.1-pro",
         FLUX_PRO,
         Single,
@@ -868,7 +897,7 @@ mod tests {
 
     #[test]
     fn every_model_is_listed_once_with_a_prompt_and_sane_defaults() {
-        assert_eq!(MODELS.len(), 20);
+        assert_eq!(MODELS.len(), 21);
         for (i, m) in MODELS.iter().enumerate() {
             assert!(MODELS[..i].iter().all(|o| o.id != m.id), "{} twice", m.id);
             assert!(m.field("prompt").is_some(), "{}", m.id);

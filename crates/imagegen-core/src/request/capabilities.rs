@@ -1,5 +1,6 @@
-//! Refusals for what the chosen model cannot do. Each is a 400 naming the field, with a message that says
-//! what the model supports (or which models support it), so a client can correct the request.
+//! Refusals: what a request cannot mean, whatever the model. Everything else a model cannot take is
+//! fitted to it (see `fit`). Each refusal is a 400 naming the field, with a message that says what would
+//! work, so a client can correct the request.
 
 use crate::catalog::{self, Model};
 use crate::error::ApiError;
@@ -16,91 +17,46 @@ pub(super) fn unknown_model(model_id: &str) -> ApiError {
     )
 }
 
-pub(super) fn unsupported_aspect_ratio(model: &Model, ratio: &str) -> ApiError {
-    let named = model.aspect_ratios().join(", ");
-    let supports = if model.takes_any_ratio() {
-        let (min, max) = model.side_bounds();
-        let between = format!("any ratio from {min}:{max} to {max}:{min}");
-        if named.is_empty() {
-            between
-        } else {
-            format!("{named}, or {between}")
-        }
-    } else {
-        named
-    };
+/// A `models.id` uuid that the caller could not resolve (or did not try to).
+pub(super) fn unknown_model_row(id: &str) -> ApiError {
     ApiError::invalid(
-        "aspect_ratio",
-        "unsupported_aspect_ratio",
-        format!(
-            "{} does not support aspect_ratio {ratio}; it supports {supports}",
-            model.name
-        ),
+        "model_id",
+        "unknown_model",
+        format!("model_id {id:?} is not the id of an available model"),
     )
 }
 
-pub(super) fn unsupported_negative_prompt(model: &Model) -> ApiError {
+/// A `models` row whose `replicate_id` the catalog no longer serves.
+pub(super) fn retired_model(id: &str, replicate_id: &str) -> ApiError {
     ApiError::invalid(
-        "negative_prompt",
-        "unsupported_negative_prompt",
-        format!(
-            "{} does not take a negative_prompt; models that do: {}",
-            model.name,
-            catalog::negative_prompt_model_ids().join(", ")
-        ),
+        "model_id",
+        "unknown_model",
+        format!("model_id {id:?} names {replicate_id:?}, which is no longer offered"),
     )
 }
 
-pub(super) fn unsupported_img2img(model: &Model) -> ApiError {
+pub(super) fn unsupported_img2img(field: &'static str, model: &Model) -> ApiError {
     ApiError::invalid(
-        "image_url",
+        field,
         "unsupported_img2img",
         format!(
-            "{} supports text-to-image only, not image_url; image-to-image models: {}",
-            model.name,
+            "{} supports text-to-image only, not {field}; image-to-image models: {}",
+            model.display_name,
             catalog::img2img_model_ids().join(", ")
         ),
     )
 }
 
-pub(super) fn strength_without_image() -> ApiError {
+/// `image_url` and `source_image_url` name the same input; two different values cannot both be meant.
+pub(super) fn conflicting_image_urls() -> ApiError {
     ApiError::invalid(
-        "strength",
-        "strength_without_image",
-        "strength applies only with image_url",
+        "source_image_url",
+        "conflicting_image_url",
+        "image_url and source_image_url are the same input; send one, or the same URL in both",
     )
 }
 
-pub(super) fn unsupported_strength(model: &Model) -> ApiError {
-    ApiError::invalid(
-        "strength",
-        "unsupported_strength",
-        format!(
-            "{} uses image_url as a reference and takes no strength",
-            model.name
-        ),
-    )
-}
-
-pub(super) fn unsupported_seed(model: &Model) -> ApiError {
-    ApiError::invalid(
-        "seed",
-        "unsupported_seed",
-        format!(
-            "{} does not take a seed; its results cannot be reproduced",
-            model.name
-        ),
-    )
-}
-
-pub(super) fn unsupported_num_outputs(model: &Model, n: i64) -> ApiError {
-    let supports = match model.max_outputs() {
-        1 => "makes 1 image per request".to_owned(),
-        max => format!("makes 1 to {max} images per request"),
-    };
-    ApiError::invalid(
-        "num_outputs",
-        "unsupported_num_outputs",
-        format!("{} {supports}, not {n}", model.name),
-    )
+/// Two different versions pinned (the `model_id` suffix and `model_version`, or two model ids).
+pub(super) fn conflicting_version(why: String) -> ApiError {
+    ApiError::invalid("model_version", "model_version_conflict", why)
 }

@@ -80,27 +80,33 @@ impl NegativePrompt {
     }
 }
 
-/// An image side in pixels, within the model's bounds.
+/// Smallest and largest side accepted from a client, in pixels. Every model then snaps the size to what it
+/// makes (see `catalog::sizing`); outside these bounds a size cannot be meant (no model makes a side under
+/// 256 or over 4096, and the clients' presets are 640–1536), so it is refused rather than snapped.
+pub const SIDE_BOUNDS: (u32, u32) = (64, 8192);
+
+/// An image side in pixels: within [`SIDE_BOUNDS`] as asked, within the model's bounds once planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Side(u32);
 
 impl Side {
-    pub fn parse(
-        field: &'static str,
-        raw: i64,
-        (min, max): (u32, u32),
-        model: &str,
-    ) -> Result<Self, ApiError> {
+    /// A requested side (`field` is `width` or `height`, for the message).
+    pub fn parse(field: &'static str, raw: i64) -> Result<Self, ApiError> {
+        let (min, max) = SIDE_BOUNDS;
         if raw < i64::from(min) || raw > i64::from(max) {
             return Err(ApiError::invalid(
                 field,
                 "size_out_of_range",
-                format!(
-                    "{field} {raw} is not supported by {model}: it accepts {min} to {max} pixels"
-                ),
+                format!("{field} {raw} is not a usable size: it must be {min} to {max} pixels"),
             ));
         }
         Ok(Self(raw as u32))
+    }
+
+    /// A side the size planning chose (always within a model's bounds, which lie within [`SIDE_BOUNDS`]).
+    pub(crate) fn planned(side: u32) -> Self {
+        debug_assert!((SIDE_BOUNDS.0..=SIDE_BOUNDS.1).contains(&side));
+        Self(side)
     }
 
     pub fn get(self) -> u32 {
@@ -144,10 +150,14 @@ pub struct ImageUrl(String);
 
 impl ImageUrl {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        Self::parse_field("image_url", raw)
+    }
+
+    /// As [`ImageUrl::parse`], naming `field` (`image_url` or `source_image_url`) in errors.
+    pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, ApiError> {
         let raw = raw.trim();
-        let bad = |why: &str| {
-            ApiError::invalid("image_url", "invalid_image_url", format!("image_url {why}"))
-        };
+        let bad =
+            |why: &str| ApiError::invalid(field, "invalid_image_url", format!("{field} {why}"));
         if raw.len() > MAX_URL_LEN {
             return Err(bad(&format!("is longer than {MAX_URL_LEN} characters")));
         }
@@ -218,21 +228,26 @@ impl Seed {
 pub struct OutputFormat(FileFormat);
 
 impl OutputFormat {
-    /// `accepted` are the model's formats; `model` is its name, for the message.
-    pub fn parse(raw: &str, accepted: &[FileFormat], model: &str) -> Result<Self, ApiError> {
+    /// `accepted` are the model's formats, `default` the one it makes unasked; `model` is its name. The
+    /// error is why the value cannot be used (it is then dropped: the model's default applies).
+    pub fn parse(
+        raw: &str,
+        accepted: &[FileFormat],
+        default: FileFormat,
+        model: &str,
+    ) -> Result<Self, String> {
         match FileFormat::parse(&raw.trim().to_ascii_lowercase()) {
             Some(f) if accepted.contains(&f) => Ok(Self(f)),
             _ => {
                 let names: Vec<&str> = accepted.iter().map(|f| f.extension()).collect();
-                let supports = match names.as_slice() {
+                Err(match names.as_slice() {
                     [only] => format!("{model} always makes {only}"),
-                    _ => format!("{model} supports output_format {}", names.join(", ")),
-                };
-                Err(ApiError::invalid(
-                    "output_format",
-                    "unsupported_output_format",
-                    format!("{supports}, not {:?}", raw.trim()),
-                ))
+                    _ => format!(
+                        "{model} makes {}; its default, {}, is used",
+                        names.join(", "),
+                        default.extension()
+                    ),
+                })
             }
         }
     }
@@ -252,30 +267,77 @@ impl OutputFormat {
 pub struct Style(&'static str);
 
 impl Style {
-    /// `accepted` are the model's styles; `model` is its name, for the message.
+    /// `accepted` are the model's styles; `model` is its name. The error is why the value cannot be used
+    /// (it is then dropped).
     pub fn parse(
         raw: &str,
         accepted: &'static [&'static str],
         model: &str,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, String> {
         let raw = raw.trim();
         if let Some(s) = accepted.iter().find(|s| s.eq_ignore_ascii_case(raw)) {
             return Ok(Self(s));
         }
-        let supports = if accepted.is_empty() {
+        Err(if accepted.is_empty() {
             format!("{model} has no styles")
         } else {
-            format!("{model} supports style {}", accepted.join(", "))
-        };
-        Err(ApiError::invalid(
-            "style",
-            "unsupported_style",
-            format!("{supports}, not {raw:?}"),
-        ))
+            format!("{model} offers the styles {}", accepted.join(", "))
+        })
     }
 
     pub fn as_str(self) -> &'static str {
         self.0
+    }
+}
+
+/// Denoising steps as sent to the model's steps input (within its bounds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps(i64);
+
+impl Steps {
+    pub(crate) fn planned(steps: i64) -> Self {
+        Self(steps)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// Guidance (classifier-free guidance scale) as sent to the model's guidance input (within its bounds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guidance(f64);
+
+impl Guidance {
+    pub(crate) fn planned(guidance: f64) -> Self {
+        Self(guidance)
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// A Replicate version id: 64 hex digits, kept in lower case (the form Replicate prints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelVersion(String);
+
+impl ModelVersion {
+    /// `field` is where the value came from (`model_version` or `model_id`), for the message.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ApiError> {
+        let raw = raw.trim();
+        if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Self(raw.to_ascii_lowercase()));
+        }
+        Err(ApiError::invalid(
+            field,
+            "invalid_model_version",
+            format!("{field} {raw:?} is not a Replicate version id (64 hexadecimal digits)"),
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -338,20 +400,29 @@ mod tests {
     }
 
     #[test]
-    fn sides_respect_bounds() {
+    fn sides_within_the_absolute_bounds() {
+        assert_eq!(Side::parse("width", 1024).unwrap().get(), 1024);
+        assert!(Side::parse("width", 64).is_ok() && Side::parse("width", 8192).is_ok());
+        let e = Side::parse("height", 63).unwrap_err();
+        assert_eq!((e.field, e.code), (Some("height"), "size_out_of_range"));
         assert_eq!(
-            Side::parse("width", 1024, (256, 1440), "m").unwrap().get(),
-            1024
+            e.message,
+            "height 63 is not a usable size: it must be 64 to 8192 pixels"
         );
+        assert!(Side::parse("width", 8193).is_err() && Side::parse("width", -1).is_err());
+    }
+
+    #[test]
+    fn model_versions_are_64_hex_digits() {
+        let v = "39ED52F2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b";
         assert_eq!(
-            Side::parse("width", 255, (256, 1440), "m")
-                .unwrap_err()
-                .code,
-            "size_out_of_range"
+            ModelVersion::parse("model_version", v).unwrap().as_str(),
+            v.to_ascii_lowercase()
         );
-        let e = Side::parse("height", 1441, (256, 1440), "FLUX 1.1 Pro").unwrap_err();
-        assert_eq!(e.field, Some("height"));
-        assert!(e.message.contains("256 to 1440"), "{}", e.message);
+        for bad in ["latest", "39ed52f2", &format!("{v}0"), &v.replace('3', "g")] {
+            let e = ModelVersion::parse("model_version", bad).unwrap_err();
+            assert_eq!(e.code, "invalid_model_version", "{bad}");
+        }
     }
 
     #[test]
@@ -396,16 +467,19 @@ mod tests {
     #[test]
     fn output_format_normalised() {
         let f = &[FileFormat::Webp, FileFormat::Jpg, FileFormat::Png];
-        assert_eq!(OutputFormat::parse("JPEG", f, "m").unwrap().as_str(), "jpg");
-        let e = OutputFormat::parse("gif", f, "M").unwrap_err();
-        assert_eq!(e.code, "unsupported_output_format");
+        let parse = |raw, accepted: &[FileFormat], model| {
+            OutputFormat::parse(raw, accepted, accepted[0], model)
+        };
+        assert_eq!(parse("JPEG", f, "m").unwrap().as_str(), "jpg");
         assert_eq!(
-            e.message,
-            "M supports output_format webp, jpg, png, not \"gif\""
+            parse("gif", f, "M").unwrap_err(),
+            "M makes webp, jpg, png; its default, webp, is used"
         );
-        let e = OutputFormat::parse("webp", &[FileFormat::Png], "SDXL").unwrap_err();
-        assert_eq!(e.message, "SDXL always makes png, not \"webp\"");
-        assert!(OutputFormat::parse("png", &[FileFormat::Png], "SDXL").is_ok());
+        assert_eq!(
+            parse("webp", &[FileFormat::Png], "SDXL").unwrap_err(),
+            "SDXL always makes png"
+        );
+        assert!(parse("png", &[FileFormat::Png], "SDXL").is_ok());
     }
 
     #[test]
@@ -415,12 +489,13 @@ mod tests {
             Style::parse(" realistic ", styles, "m").unwrap().as_str(),
             "Realistic"
         );
-        let e = Style::parse("oil", styles, "M").unwrap_err();
-        assert_eq!((e.field, e.code), (Some("style"), "unsupported_style"));
-        assert_eq!(e.message, "M supports style Auto, Realistic, not \"oil\"");
         assert_eq!(
-            Style::parse("any", &[], "FLUX").unwrap_err().message,
-            "FLUX has no styles, not \"any\""
+            Style::parse("oil", styles, "M").unwrap_err(),
+            "M offers the styles Auto, Realistic"
+        );
+        assert_eq!(
+            Style::parse("any", &[], "FLUX").unwrap_err(),
+            "FLUX has no styles"
         );
     }
 

@@ -1,19 +1,27 @@
-//! A start-generation request body, parsed into domain types. The wire format is the seed's JSON body
-//! (`prompt`, `model_id`, `width`, `height`, optional `aspect_ratio`, `negative_prompt`, `image_url`,
-//! `strength`, `seed`, `num_outputs`, `output_format`, `style`). Unknown keys are ignored so existing clients
-//! that send extra fields keep working; every known key is type- and range-checked against the chosen model.
+//! A start-generation (and generate-image) request body, parsed into domain types. The wire format is the
+//! original Picture app's (`prompt`, `model_id`, `model_version`, `width`, `height`,
+//! `num_inference_steps`, `guidance_scale`, `seed`, `negative_prompt`, `source_image_url`, `strength`,
+//! `style`) plus this project's (`aspect_ratio`, `num_outputs`, `output_format`, `image_url`). Unknown keys
+//! are ignored so clients that send extra fields keep working; every known key is type-checked, then
+//! fitted to the chosen model (see [`RawRequest`] for what is refused and what is adjusted).
 
+mod adjust;
 mod body;
 mod capabilities;
 mod fields;
+mod fit;
+mod model_ref;
+mod raw;
 
+pub use adjust::Adjustment;
 pub use fields::*;
+pub use model_ref::ResolvedModel;
+pub use raw::RawRequest;
 
 use crate::catalog::{self, Model};
 use crate::error::ApiError;
 use crate::replicate::ModelSchema;
-use body::{integer, non_blank, number, string};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Largest request body accepted, in bytes.
@@ -21,132 +29,41 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Side used when the client sends no `width`/`height` (the seed's clients send 1024).
 pub const DEFAULT_SIDE: u32 = 1024;
 
-/// A fully validated generation request: everything in it is something its model can do.
+/// A validated generation request, fitted to its model: every value in it is one the model takes, as it
+/// will be sent (the "applied" values); what was changed to get there is in `adjusted`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerationRequest {
     pub prompt: Prompt,
     pub model: &'static Model,
+    /// A pinned Replicate version; `None` runs the catalog's (official models: the current one).
+    pub model_version: Option<ModelVersion>,
+    /// The requested size as the model takes it: exact pixels for free- and fixed-size models, the
+    /// requested size (which picks the shape) for models sized by named ratios.
     pub width: Side,
     pub height: Side,
+    /// A ratio the model names, sent as its `aspect_ratio` (asked for, or nearest to width:height).
     pub aspect_ratio: Option<AspectRatio>,
     pub negative_prompt: Option<NegativePrompt>,
+    /// The input image (`image_url` or `source_image_url`).
     pub image_url: Option<ImageUrl>,
     pub strength: Option<Strength>,
     pub seed: Option<Seed>,
+    /// `num_inference_steps`, as sent to the model's steps input.
+    pub steps: Option<Steps>,
+    /// `guidance_scale`, as sent to the model's guidance input.
+    pub guidance_scale: Option<Guidance>,
     pub num_outputs: u8,
     pub output_format: Option<OutputFormat>,
     pub style: Option<Style>,
+    /// What parsing changed to fit the model, in field order.
+    pub adjusted: Vec<Adjustment>,
 }
 
 impl GenerationRequest {
-    /// Parses a raw body. Errors name the offending field.
+    /// Parses a raw body whose `model_id` is not a `models.id` uuid (a uuid is an `unknown_model` here:
+    /// use [`RawRequest`] to resolve it). Errors name the offending field.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        if body.len() > MAX_BODY_BYTES {
-            return Err(body_too_large());
-        }
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::invalid(
-                "body",
-                "invalid_json",
-                format!("request body is not valid JSON: {e}"),
-            )
-        })?;
-        let Value::Object(map) = value else {
-            return Err(ApiError::invalid(
-                "body",
-                "invalid_json",
-                "request body must be a JSON object",
-            ));
-        };
-        Self::from_map(&map)
-    }
-
-    fn from_map(map: &Map<String, Value>) -> Result<Self, ApiError> {
-        let prompt = match string(map, "prompt")? {
-            Some(p) => Prompt::parse(p)?,
-            None => {
-                return Err(ApiError::invalid(
-                    "prompt",
-                    "prompt_missing",
-                    "prompt is required",
-                ))
-            }
-        };
-        let model_id = string(map, "model_id")?.unwrap_or(catalog::DEFAULT_MODEL_ID);
-        let model = catalog::find(model_id).ok_or_else(|| capabilities::unknown_model(model_id))?;
-
-        let side = |field| -> Result<Side, ApiError> {
-            let raw = integer(map, field)?.unwrap_or(i64::from(DEFAULT_SIDE));
-            Side::parse(field, raw, model.side_bounds(), model.name)
-        };
-        let (width, height) = (side("width")?, side("height")?);
-
-        let aspect_ratio = string(map, "aspect_ratio")?
-            .map(AspectRatio::parse)
-            .transpose()?;
-        if let Some(ratio) = &aspect_ratio {
-            if !model.accepts_aspect_ratio(ratio.as_str()) {
-                return Err(capabilities::unsupported_aspect_ratio(
-                    model,
-                    ratio.as_str(),
-                ));
-            }
-        }
-
-        let negative_prompt = string(map, "negative_prompt")?
-            .map(NegativePrompt::parse)
-            .transpose()?
-            .flatten();
-        if negative_prompt.is_some() && !model.takes_negative_prompt() {
-            return Err(capabilities::unsupported_negative_prompt(model));
-        }
-
-        let image_url = non_blank(map, "image_url")?
-            .map(ImageUrl::parse)
-            .transpose()?;
-        let strength = number(map, "strength")?.map(Strength::parse).transpose()?;
-        match (&image_url, model.image_input) {
-            (Some(_), None) => return Err(capabilities::unsupported_img2img(model)),
-            (None, _) if strength.is_some() => return Err(capabilities::strength_without_image()),
-            (Some(_), Some(input)) if strength.is_some() && input.strength.is_none() => {
-                return Err(capabilities::unsupported_strength(model))
-            }
-            _ => {}
-        }
-
-        let seed = integer(map, "seed")?.map(Seed::parse).transpose()?;
-        if seed.is_some() && !model.takes_seed() {
-            return Err(capabilities::unsupported_seed(model));
-        }
-
-        let num_outputs = match integer(map, "num_outputs")? {
-            None => 1,
-            Some(n) if n >= 1 && n <= i64::from(model.max_outputs()) => n as u8,
-            Some(n) => return Err(capabilities::unsupported_num_outputs(model, n)),
-        };
-
-        let output_format = non_blank(map, "output_format")?
-            .map(|f| OutputFormat::parse(f, &model.output_formats(), model.name))
-            .transpose()?;
-
-        let style = non_blank(map, "style")?
-            .map(|s| Style::parse(s, model.styles(), model.name))
-            .transpose()?;
-
-        Ok(Self {
-            prompt,
-            model,
-            width,
-            height,
-            aspect_ratio,
-            negative_prompt,
-            image_url,
-            strength,
-            seed,
-            num_outputs,
-            output_format,
-            style,
-        })
+        RawRequest::parse(body)?.validate(None)
     }
 
     /// The Replicate model (schema, how it is called, what it returns) this request runs on.
@@ -160,7 +77,14 @@ impl GenerationRequest {
         catalog::replicate_input(self)
     }
 
-    /// The `params` stored on the generation row: everything but prompt and model, absent fields omitted.
+    /// The pinned Replicate version, if any: the worker then creates the prediction by version.
+    pub fn replicate_version(&self) -> Option<&str> {
+        self.model_version.as_ref().map(ModelVersion::as_str)
+    }
+
+    /// The `params` stored on the generation row: everything but prompt and model, absent fields omitted,
+    /// in the request's own field names. Parsing them again (with the prompt and the catalog id) gives
+    /// this request back with nothing adjusted.
     pub fn params(&self) -> Value {
         let mut p = Map::new();
         p.insert("width".into(), self.width.get().into());
@@ -171,6 +95,7 @@ impl GenerationRequest {
                 p.insert(k.into(), v);
             }
         };
+        put("model_version", self.replicate_version().map(Value::from));
         put(
             "aspect_ratio",
             self.aspect_ratio.as_ref().map(|a| a.as_str().into()),
@@ -185,6 +110,11 @@ impl GenerationRequest {
         );
         put("strength", self.strength.map(|s| s.get().into()));
         put("seed", self.seed.map(|s| s.get().into()));
+        put("num_inference_steps", self.steps.map(|s| s.get().into()));
+        put(
+            "guidance_scale",
+            self.guidance_scale.map(|g| g.get().into()),
+        );
         put(
             "output_format",
             self.output_format.map(|f| f.as_str().into()),
@@ -193,8 +123,31 @@ impl GenerationRequest {
         Value::Object(p)
     }
 
+    /// The original `image_generations` columns this request fills, with the values applied (`null` when
+    /// absent or dropped): `negative_prompt, style, width, height, steps, guidance_scale, seed,
+    /// source_image_url, generation_strength`.
+    pub fn columns(&self) -> Value {
+        json!({
+            "negative_prompt": self.negative_prompt.as_ref().map(NegativePrompt::as_str),
+            "style": self.style.map(Style::as_str),
+            "width": self.width.get(),
+            "height": self.height.get(),
+            "steps": self.steps.map(Steps::get),
+            "guidance_scale": self.guidance_scale.map(Guidance::get),
+            "seed": self.seed.map(Seed::get),
+            "source_image_url": self.image_url.as_ref().map(ImageUrl::as_str),
+            "generation_strength": self.strength.map(Strength::get),
+        })
+    }
+
+    /// The adjustments as JSON: `[{"field", "requested", "applied" (null = dropped), "reason"}]`.
+    pub fn adjusted_json(&self) -> Value {
+        Value::Array(self.adjusted.iter().map(Adjustment::to_json).collect())
+    }
+
     /// A digest of everything that defines the generation, to tell an idempotent retry (same key, same
     /// request) from a key reused for a different request. serde_json's map is ordered, so this is canonical.
+    /// Built from the applied values: two requests fitted to the same generation share it.
     pub fn fingerprint(&self) -> String {
         let canonical = serde_json::json!({
             "prompt": self.prompt.as_str(),

@@ -170,17 +170,24 @@ fn invalid_version() -> Problem {
     )
 }
 
-/// Resolves the model a create targets.
+/// Resolves the model a create targets, and the `version` its predictions show.
+///
+/// By version (`POST /v1/predictions`): a community model's published version, bare or as
+/// `owner/name:<hex>`; an official model as `owner/name`, or as `owner/name:<hex>` with any well-formed
+/// version id. Official models' version ids are not in the schema table (Replicate runs their current
+/// version and shows `"hidden"`), so the simulator trusts the named model (unless the id is another catalog
+/// model's known version) and runs the schema it knows; it shows the pinned id as the prediction's
+/// `version`. A bare id of an official model is not resolvable here and is refused like an unknown version.
 fn resolve(
     endpoint: CreateEndpoint,
     path_model: Option<&str>,
     body: &Value,
-) -> Result<&'static ModelSchema, Box<Problem>> {
+) -> Result<(&'static ModelSchema, String), Box<Problem>> {
     match endpoint {
         CreateEndpoint::Model => {
             let id = path_model.unwrap_or_default();
             match find_model(id) {
-                Some(m) if m.is_official() => Ok(m),
+                Some(m) if m.is_official() => Ok((m, m.version_label().to_owned())),
                 // Community models are run by version; their model endpoint is not available.
                 Some(_) => Err(Box::new(Problem::new(
                     404,
@@ -195,15 +202,22 @@ fn resolve(
                 .get("version")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let model = match VersionRef::parse(v) {
-                Some(VersionRef::Model(id)) => find_model(id).filter(|m| m.is_official()),
-                Some(VersionRef::ModelVersion { model, version }) => {
-                    find_model(model).filter(|m| m.has_version(version))
+            let resolved = match VersionRef::parse(v) {
+                Some(VersionRef::Model(id)) => find_model(id)
+                    .filter(|m| m.is_official())
+                    .map(|m| (m, m.version_label().to_owned())),
+                Some(VersionRef::ModelVersion { model, version }) => find_model(model)
+                    .filter(|m| {
+                        m.has_version(version)
+                            || (m.is_official() && find_version(version).is_none())
+                    })
+                    .map(|m| (m, version.to_owned())),
+                Some(VersionRef::Version(version)) => {
+                    find_version(version).map(|m| (m, version.to_owned()))
                 }
-                Some(VersionRef::Version(version)) => find_version(version),
                 None => None,
             };
-            model.ok_or_else(|| Box::new(invalid_version()))
+            resolved.ok_or_else(|| Box::new(invalid_version()))
         }
     }
 }
@@ -228,7 +242,7 @@ async fn create(
         app.counters().validation_failures += 1;
         return Ok(problem_422(fields));
     }
-    let model = match resolve(endpoint, path_model.as_deref(), &body) {
+    let (model, version) = match resolve(endpoint, path_model.as_deref(), &body) {
         Ok(m) => m,
         Err(p) => return Ok(reply::problem(&p)),
     };
@@ -326,7 +340,7 @@ async fn create(
     app.insert(Record {
         id: id.clone(),
         model,
-        version: model.version_label().to_owned(),
+        version,
         input,
         status: PredictionStatus::Starting,
         created_us: now,

@@ -73,7 +73,9 @@ pub fn dimensions(model: &ModelSchema, input: &Value) -> (u32, u32) {
     };
     let custom = str_of(model, input, "aspect_ratio").as_deref() == Some("custom");
     let size = match model.id {
-        "black-forest-labs/flux-schnell" | "black-forest-labs/flux-dev" => {
+        "black-forest-labs/flux-schnell"
+        | "black-forest-labs/flux-dev"
+        | "black-forest-labs/flux-krea-dev" => {
             let mp = if str_of(model, input, "megapixels").as_deref() == Some("0.25") {
                 0.25
             } else {

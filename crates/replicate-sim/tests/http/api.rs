@@ -106,6 +106,15 @@ async fn versions_are_accepted_in_their_three_forms_and_unknown_ones_refused() {
         (r.status, r.json()["version"].clone()),
         (201, json!("hidden"))
     );
+    // An official model pinned to a version: its version ids are not tracked, so any well-formed one of
+    // that model is run (the worker pins what clients send in `model_version`).
+    let pinned = "c63e8a1037b9e90ce614e30bb44c837e1b1e86bb1f0adc6f1bb7f0e3ad088e3f";
+    let r = create(format!("black-forest-labs/flux-krea-dev:{pinned}")).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(
+        (r.json()["model"].clone(), r.json()["version"].clone()),
+        (json!("black-forest-labs/flux-krea-dev"), json!(pinned))
+    );
     for bad in [
         "stability-ai/sdxl",
         &format!("google/imagen-4:{SDXL_VERSION}"),

@@ -67,6 +67,16 @@ const EXPECTED: &[Expected] = &[
         )
     },
     Expected {
+        max_outputs: 4,
+        img2img: Some(("image", Some("prompt_strength"))),
+        ..text_only(
+            "black-forest-labs/flux-krea-dev",
+            Speed::Standard,
+            FLUX,
+            "webp jpg png",
+        )
+    },
+    Expected {
         sides: (256, 1440),
         img2img: Some(("image_prompt", None)),
         ..text_only(
@@ -240,7 +250,7 @@ fn every_model_has_the_published_capabilities() {
 
 #[test]
 fn catalog_and_schema_list_the_same_models_once() {
-    assert_eq!(MODELS.len(), 20);
+    assert_eq!(MODELS.len(), 21);
     assert_eq!(MODELS.len(), schema::MODELS.len());
     for (i, m) in MODELS.iter().enumerate() {
         assert!(MODELS[..i].iter().all(|o| o.id != m.id), "{} twice", m.id);
@@ -255,6 +265,82 @@ fn catalog_and_schema_list_the_same_models_once() {
     }
     assert!(find(catalog::DEFAULT_MODEL_ID).is_some());
     assert!(find("black-forest-labs/FLUX-schnell").is_none() && find("flux-schnell").is_none());
+}
+
+#[test]
+fn steps_and_guidance_go_to_each_models_own_inputs() {
+    let fields = |m: &Model| {
+        (
+            m.steps_input().map(|f| f.name),
+            m.guidance_input().map(|f| f.name),
+        )
+    };
+    let expected: &[(&str, Option<&str>, Option<&str>)] = &[
+        (
+            "black-forest-labs/flux-schnell",
+            Some("num_inference_steps"),
+            None,
+        ),
+        (
+            "black-forest-labs/flux-dev",
+            Some("num_inference_steps"),
+            Some("guidance"),
+        ),
+        (
+            "black-forest-labs/flux-krea-dev",
+            Some("num_inference_steps"),
+            Some("guidance"),
+        ),
+        ("black-forest-labs/flux-1.1-pro", None, None),
+        ("black-forest-labs/flux-1.1-pro-ultra", None, None),
+        ("black-forest-labs/flux-kontext-pro", None, None),
+        (
+            "bytedance/sdxl-lightning-4step",
+            Some("num_inference_steps"),
+            Some("guidance_scale"),
+        ),
+        (
+            "stability-ai/sdxl",
+            Some("num_inference_steps"),
+            Some("guidance_scale"),
+        ),
+        ("ideogram-ai/ideogram-v3-turbo", None, None),
+        ("ideogram-ai/ideogram-v3-balanced", None, None),
+        ("ideogram-ai/ideogram-v3-quality", None, None),
+        ("google/imagen-4", None, None),
+        ("google/imagen-4-fast", None, None),
+        ("google/imagen-4-ultra", None, None),
+        (
+            "stability-ai/stable-diffusion-3.5-large",
+            Some("steps"),
+            Some("cfg"),
+        ),
+        ("recraft-ai/recraft-v3", None, None),
+        ("recraft-ai/recraft-v3-svg", None, None),
+        ("bytedance/seedream-3", None, Some("guidance_scale")),
+        ("bytedance/seedream-4", None, None),
+        (
+            "qwen/qwen-image",
+            Some("num_inference_steps"),
+            Some("guidance"),
+        ),
+        ("google/nano-banana", None, None),
+    ];
+    assert_eq!(MODELS.len(), expected.len());
+    for (m, (id, steps, guidance)) in MODELS.iter().zip(expected) {
+        assert_eq!(m.id, *id);
+        assert_eq!(fields(m), (*steps, *guidance), "{id}");
+        // No other input of the schema looks like steps or guidance.
+        for f in m.schema().fields {
+            let looks = f.name.contains("step") || f.name.contains("guidance") || f.name == "cfg";
+            let used = Some(f.name) == *steps || Some(f.name) == *guidance;
+            assert!(
+                !looks || used || f.name == "refine_steps",
+                "{id}.{}",
+                f.name
+            );
+        }
+    }
 }
 
 fn kind(m: &Model, field: &str) -> Option<Kind> {

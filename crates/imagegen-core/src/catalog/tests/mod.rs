@@ -2,6 +2,7 @@
 //! published schemas, never recomputed by the code under test; every mapped input is also checked with
 //! `replicate::validate_input`, the simulator's validator.
 
+mod adjustments;
 mod capabilities;
 mod grid;
 mod inputs_bfl;
@@ -9,6 +10,7 @@ mod inputs_others;
 mod inputs_sdxl_family;
 mod listing;
 mod refusals;
+mod rows;
 
 use crate::error::ApiError;
 use crate::replicate::validate_input;
@@ -44,6 +46,38 @@ fn assert_inputs(model: &str, cases: &[(Value, Value)]) {
         if let Err(errors) = validate_input(schema, &input) {
             panic!("{model} {extra}: {input} is refused: {errors:?}");
         }
+    }
+}
+
+/// Checks what the worker relies on: the input validates, and `params()` re-parse to the same request with
+/// nothing adjusted again (the worker rebuilds the request from the stored row).
+fn assert_runs_and_reparses(req: &GenerationRequest) {
+    let input = req.replicate_input();
+    if let Err(errors) = validate_input(req.replicate_model(), &input) {
+        panic!("{}: {input} is refused: {errors:?}", req.model.id);
+    }
+    let mut stored = req.params();
+    stored["prompt"] = req.prompt.as_str().into();
+    stored["model_id"] = req.model.id.into();
+    let again = GenerationRequest::parse(stored.to_string().as_bytes())
+        .unwrap_or_else(|e| panic!("{stored}: {e}"));
+    assert_eq!(again.adjusted, [], "{stored} adjusted again");
+    let fitted = GenerationRequest {
+        adjusted: Vec::new(),
+        ..req.clone()
+    };
+    assert_eq!(again, fitted, "{stored}");
+    assert_eq!(again.replicate_input(), input);
+    assert_eq!(again.fingerprint(), req.fingerprint());
+}
+
+/// Each `(extra request fields, expected adjustments)` is accepted with exactly those adjustments
+/// (`[{"field", "requested", "applied", "reason"}]`), runs, and re-parses unchanged.
+fn assert_adjusted(model: &str, cases: &[(Value, Value)]) {
+    for (extra, expected) in cases {
+        let req = request(model, extra).unwrap_or_else(|e| panic!("{model} {extra}: {e}"));
+        assert_eq!(req.adjusted_json(), *expected, "{model} {extra}");
+        assert_runs_and_reparses(&req);
     }
 }
 
