@@ -168,8 +168,9 @@ grant select on public.queue_health, public.failed_jobs_recent, public.stuck_job
 
 -- The seed's manual trigger (`curl -X POST .../process-jobs -H "Authorization: Bearer <anon key>"`) is
 -- answered, but such a caller may only wake the worker, and any number of wakes within
--- p_min_interval_secs count as one: the first wakes it (as pg_cron does, through invoke_process_jobs),
--- the rest are coalesced. The counters say how often each happened.
+-- p_min_interval_secs count as one: the first wins the slot (process-jobs then wakes the worker with the
+-- service key, as start-generation's kick does), the rest are coalesced. The counters say how often each
+-- happened.
 create table public.worker_wakeups (
   id boolean primary key default true check (id),
   last_woken_at timestamptz not null default '-infinity',
@@ -180,7 +181,7 @@ insert into public.worker_wakeups default values;
 alter table public.worker_wakeups enable row level security;
 revoke all on public.worker_wakeups from anon, authenticated;
 
--- Answers {"woken": true, "invoked": <invoke_process_jobs' answer>} or {"woken": false} (coalesced).
+-- Answers {"woken": true} to the call that should wake the worker, {"woken": false} to the rest.
 create function public.request_worker_wake(p_min_interval_secs integer default 10) returns jsonb
 language plpgsql
 security definer
@@ -197,7 +198,7 @@ begin
     update public.worker_wakeups set coalesced = coalesced + 1 where id;
     return jsonb_build_object('woken', false);
   end if;
-  return jsonb_build_object('woken', true, 'invoked', public.invoke_process_jobs());
+  return jsonb_build_object('woken', true);
 end;
 $$;
 revoke execute on function public.request_worker_wake(integer) from public, anon, authenticated;

@@ -87,14 +87,22 @@ impl EdgeApp {
         })
     }
 
-    /// `process-jobs` (service role): the worker; answers a summary of the jobs it ran.
+    /// `process-jobs` (service role): the worker; answers a summary of the jobs it ran. Other valid tokens
+    /// get a coalesced wake-up of the worker.
     #[wasm_bindgen(js_name = processJobs)]
     pub fn process_jobs(&self, request: web_sys::Request) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let head = head(&request);
             let response = match &inner.context {
-                Ok(ctx) => handlers::process_jobs::handle(ctx, &inner.host, &head).await,
+                Ok(ctx) => {
+                    let (response, wake) =
+                        handlers::process_jobs::handle(ctx, &inner.host, &head).await;
+                    if let Some(wake) = wake {
+                        wake_worker(&inner, wake);
+                    }
+                    response
+                }
                 Err(e) => misconfigured(e),
             };
             to_web(&response).map(JsValue::from)

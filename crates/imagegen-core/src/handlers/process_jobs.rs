@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
-use crate::ports::{HttpClient, Platform, Rpc, StreamCopy, Timer};
+use crate::ports::{HttpClient, HttpRequest, Platform, Rpc, StreamCopy, Timer};
 use crate::worker::{run_job, JobResult};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -47,21 +47,25 @@ struct JobReport {
     ms: f64,
 }
 
-/// Handles one invocation; answers a JSON summary of what it did.
+/// Handles one invocation; answers a JSON summary of what it did and, for a wake-up that won its slot,
+/// the call that wakes the worker (to be sent in the background).
 pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     ctx: &AppContext,
     host: &S,
     head: &RequestHead,
-) -> Response {
+) -> (Response, Option<HttpRequest>) {
     let started = host.monotonic_ms();
     let id = request_id(head, host);
     let mut log = RequestLog::new(NAME, id.clone(), &head.method);
+    let mut wake_call = None;
     let response = match head.method.as_str() {
         "OPTIONS" => Ok(Response::preflight()),
         "POST" | "GET" => match verify_service(head, ctx, host.now_ms()) {
             Ok(()) => work(ctx, host, &id, &mut log).await,
             // A valid token of another role: a wake-up only.
-            Err(e) if e.code == AuthError::NotServiceRole.code() => wake(host, &mut log).await,
+            Err(e) if e.code == AuthError::NotServiceRole.code() => {
+                wake(ctx, host, &mut log, &mut wake_call).await
+            }
             Err(e) => Err(e),
         },
         _ => Err(ApiError::new(405, "method_not_allowed", "use POST")),
@@ -71,16 +75,25 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         Response::error(&e)
     });
     host.log(&log.finish(response.status, host.monotonic_ms() - started));
-    response.with_header("x-request-id", id)
+    (response.with_header("x-request-id", id), wake_call)
 }
 
-async fn wake<S: Rpc>(host: &S, log: &mut RequestLog) -> Result<Response, ApiError> {
+async fn wake<S: Rpc>(
+    ctx: &AppContext,
+    host: &S,
+    log: &mut RequestLog,
+    wake_call: &mut Option<HttpRequest>,
+) -> Result<Response, ApiError> {
     let woken = queue::request_wake(host, WAKE_MIN_INTERVAL_SECS)
         .await
         .map_err(|e| {
             log.detail = Some(e.to_string());
             database_error(&e)
         })?;
+    if woken {
+        // The wake-up is the worker's own call, with the service key: this caller's token never runs jobs.
+        *wake_call = super::start_generation::wake_request(ctx, "wake");
+    }
     let message = if woken {
         "Worker woken: queued jobs are processed in the background"
     } else {

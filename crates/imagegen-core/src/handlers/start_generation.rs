@@ -329,10 +329,15 @@ pub fn kick_after(ctx: &AppContext, response: &Response) -> Option<crate::ports:
 
 /// `POST <SUPABASE_URL>/functions/v1/process-jobs` with the service key, when kicking is on.
 pub(crate) fn worker_kick(ctx: &AppContext) -> Option<crate::ports::HttpRequest> {
-    let config = &ctx.config;
-    if !config.worker.kick {
+    if !ctx.config.worker.kick {
         return None;
     }
+    wake_request(ctx, "start-generation")
+}
+
+/// The call that wakes process-jobs, whatever `WORKER_KICK` says (`None` without a URL or service key).
+pub(crate) fn wake_request(ctx: &AppContext, source: &str) -> Option<crate::ports::HttpRequest> {
+    let config = &ctx.config;
     let (base, key) = (
         config.supabase_url.as_deref()?,
         config.service_key.as_deref()?,
@@ -344,7 +349,11 @@ pub(crate) fn worker_kick(ctx: &AppContext) -> Option<crate::ports::HttpRequest>
             ("authorization", format!("Bearer {key}")),
             ("content-type", "application/json".into()),
         ],
-        body: Some(br#"{"source":"start-generation"}"#.to_vec()),
+        body: Some(
+            serde_json::json!({ "source": source })
+                .to_string()
+                .into_bytes(),
+        ),
         // The kick only has to be delivered; process-jobs answers after its work.
         timeout_ms: 150_000,
     })
