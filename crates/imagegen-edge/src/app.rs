@@ -131,6 +131,13 @@ impl EdgeApp {
         })
     }
 
+    /// The `public.models` rows the catalog defines, as JSON (what the generated migration writes); tests
+    /// compare the database with it.
+    #[wasm_bindgen(js_name = modelsRows)]
+    pub fn models_rows() -> String {
+        imagegen_core::catalog::models_rows_json().to_string()
+    }
+
     /// `models`: the catalog for clients (no configuration needed).
     pub fn models(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
         to_web(&handlers::models::handle(&head(&request)))
