@@ -10,39 +10,6 @@
 --
 -- Each answers a jsonb outcome rather than raising, so the edge maps each case to an HTTP answer.
 
--- The models row a catalog id names (its display name and uuid go on the generation row).
-create function public.model_for(p_replicate_model text, p_model_id uuid)
-returns table (id uuid, name text)
-language sql
-stable
-set search_path = ''
-as $$
-  select m.id, m.name
-    from public.models m
-   where (p_model_id is not null and m.id = p_model_id)
-      or (p_model_id is null and m.replicate_id = p_replicate_model)
-   order by m.id = p_model_id desc nulls last
-   limit 1
-$$;
-
--- The user's unfinished generations that the backend accepted, counted up to the limit (the answer only
--- needs "under or not"). A client-inserted row counts once generate-image attached a request to it.
-create function public.unfinished_generations(p_user_id uuid, p_limit integer, p_except uuid default null)
-returns integer
-language sql
-stable
-set search_path = ''
-as $$
-  select count(*)::integer
-    from (select 1
-            from public.image_generations
-           where user_id = p_user_id
-             and status in ('pending', 'queued', 'processing', 'downloading')
-             and replicate_model is not null
-             and id is distinct from p_except
-           limit p_limit) unfinished
-$$;
-
 -- The generate-image job of a generation (the newest, whatever its state).
 create function public.generation_job_id(p_generation_id uuid) returns bigint
 language sql
@@ -66,7 +33,6 @@ create function public.start_generation(
   p_prompt text,
   p_replicate_model text,
   p_params jsonb default '{}'::jsonb,
-  p_columns jsonb default '{}'::jsonb,
   p_adjusted jsonb default '[]'::jsonb,
   p_idempotency_key text default null,
   p_request_fingerprint text default null,
@@ -111,30 +77,51 @@ begin
 
   -- Generations reference profiles (as in the original schema); a user made before the profile
   -- trigger existed gets one now. No auth user: the token outlived its user.
-  insert into public.profiles (id, email)
-  select u.id, u.email from auth.users u where u.id = p_user_id
-  on conflict (id) do nothing;
-  if not exists (select 1 from public.profiles where id = p_user_id) then
-    return jsonb_build_object('outcome', 'unknown_user');
+  perform 1 from public.profiles where id = p_user_id;
+  if not found then
+    insert into public.profiles (id, email)
+    select u.id, u.email from auth.users u where u.id = p_user_id
+    on conflict (id) do nothing;
+    if not found then
+      return jsonb_build_object('outcome', 'unknown_user');
+    end if;
   end if;
 
-  v_pending := public.unfinished_generations(p_user_id, p_max_pending);
+  -- The statements below are written out here rather than shared through SQL helper functions: PL/pgSQL
+  -- caches their plans, while a (non-inlined) SQL function is planned again on every call in Postgres 15
+  -- (scripts/bench start-generation measured ~60 µs a call for two such helpers).
+  -- Unfinished generations the backend accepted, counted up to the limit (the answer only needs
+  -- "under or not"); a client-inserted row counts once generate-image attached a request to it.
+  select count(*) into v_pending
+    from (select 1
+            from public.image_generations
+           where user_id = p_user_id
+             and status in ('pending', 'queued', 'processing', 'downloading')
+             and replicate_model is not null
+           limit p_max_pending) unfinished;
   if v_pending >= p_max_pending then
     return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', p_max_pending);
   end if;
 
-  select * into v_model from public.model_for(p_replicate_model, p_model_id);
+  -- The models row: by the uuid the client named, else by the catalog id.
+  if p_model_id is not null then
+    select id, name into v_model from public.models where id = p_model_id;
+  else
+    select id, name into v_model from public.models where replicate_id = p_replicate_model;
+  end if;
 
   insert into public.image_generations
     (user_id, prompt, negative_prompt, model, model_id, style, width, height, steps, guidance_scale,
      seed, source_image_url, generation_strength, status,
      replicate_model, params, adjusted, idempotency_key, request_fingerprint)
   values
-    (p_user_id, p_prompt, p_columns ->> 'negative_prompt', coalesce(v_model.name, p_replicate_model),
-     v_model.id, p_columns ->> 'style', (p_columns ->> 'width')::integer,
-     (p_columns ->> 'height')::integer, (p_columns ->> 'steps')::integer,
-     (p_columns ->> 'guidance_scale')::numeric, (p_columns ->> 'seed')::bigint,
-     p_columns ->> 'source_image_url', (p_columns ->> 'generation_strength')::numeric,
+    -- The original columns hold the values applied, from the validated params (see the mapping above
+    -- the table's columns in docs/ARCHITECTURE.md, "Data model").
+    (p_user_id, p_prompt, p_params ->> 'negative_prompt', coalesce(v_model.name, p_replicate_model),
+     v_model.id, p_params ->> 'style', (p_params ->> 'width')::integer,
+     (p_params ->> 'height')::integer, (p_params ->> 'num_inference_steps')::integer,
+     (p_params ->> 'guidance_scale')::numeric, (p_params ->> 'seed')::bigint,
+     p_params ->> 'image_url', (p_params ->> 'strength')::numeric,
      -- pending → queued happen in this one transaction: the first committed state is queued.
      'queued',
      p_replicate_model, coalesce(p_params, '{}'::jsonb), coalesce(p_adjusted, '[]'::jsonb),
@@ -165,7 +152,6 @@ create function public.attach_generation(
   p_prompt text,
   p_replicate_model text,
   p_params jsonb default '{}'::jsonb,
-  p_columns jsonb default '{}'::jsonb,
   p_adjusted jsonb default '[]'::jsonb,
   p_max_pending integer default 10,
   p_model_id uuid default null
@@ -201,27 +187,38 @@ begin
                               'error_message', v_row.error_message);
   end if;
 
-  v_pending := public.unfinished_generations(p_user_id, p_max_pending, p_generation_id);
+  -- As in start_generation (this row, not attached yet, does not count).
+  select count(*) into v_pending
+    from (select 1
+            from public.image_generations
+           where user_id = p_user_id
+             and status in ('pending', 'queued', 'processing', 'downloading')
+             and replicate_model is not null
+           limit p_max_pending) unfinished;
   if v_pending >= p_max_pending then
     return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', p_max_pending);
   end if;
 
-  select * into v_model from public.model_for(p_replicate_model, p_model_id);
+  if p_model_id is not null then
+    select id, name into v_model from public.models where id = p_model_id;
+  else
+    select id, name into v_model from public.models where replicate_id = p_replicate_model;
+  end if;
 
   -- The call's validated request is what runs: its applied values replace what the client stored.
   update public.image_generations
      set prompt = coalesce(p_prompt, prompt),
-         negative_prompt = p_columns ->> 'negative_prompt',
+         negative_prompt = p_params ->> 'negative_prompt',
          model = coalesce(model, v_model.name, p_replicate_model),
          model_id = coalesce(model_id, v_model.id),
-         style = coalesce(p_columns ->> 'style', style),
-         width = coalesce((p_columns ->> 'width')::integer, width),
-         height = coalesce((p_columns ->> 'height')::integer, height),
-         steps = (p_columns ->> 'steps')::integer,
-         guidance_scale = (p_columns ->> 'guidance_scale')::numeric,
-         seed = (p_columns ->> 'seed')::bigint,
-         source_image_url = p_columns ->> 'source_image_url',
-         generation_strength = (p_columns ->> 'generation_strength')::numeric,
+         style = coalesce(p_params ->> 'style', style),
+         width = coalesce((p_params ->> 'width')::integer, width),
+         height = coalesce((p_params ->> 'height')::integer, height),
+         steps = (p_params ->> 'num_inference_steps')::integer,
+         guidance_scale = (p_params ->> 'guidance_scale')::numeric,
+         seed = (p_params ->> 'seed')::bigint,
+         source_image_url = p_params ->> 'image_url',
+         generation_strength = (p_params ->> 'strength')::numeric,
          status = 'queued',
          replicate_model = p_replicate_model,
          params = coalesce(p_params, '{}'::jsonb),
@@ -442,11 +439,9 @@ declare
   f text;
 begin
   foreach f in array array[
-    'public.model_for(text, uuid)',
-    'public.unfinished_generations(uuid, integer, uuid)',
     'public.generation_job_id(uuid)',
-    'public.start_generation(uuid, text, text, jsonb, jsonb, jsonb, text, text, integer, uuid)',
-    'public.attach_generation(uuid, uuid, text, text, jsonb, jsonb, jsonb, integer, uuid)',
+    'public.start_generation(uuid, text, text, jsonb, jsonb, text, text, integer, uuid)',
+    'public.attach_generation(uuid, uuid, text, text, jsonb, jsonb, integer, uuid)',
     'public.resolve_model(uuid)',
     'public.get_generation(uuid)',
     'public.start_generation_processing(uuid)',

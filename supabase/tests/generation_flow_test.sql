@@ -15,7 +15,7 @@ create function pg_temp.as_user(p_user uuid) returns void language sql as $$
 $$;
 create function pg_temp.attach(p_user uuid, p_id uuid, p_limit integer default 10) returns jsonb language sql as $$
   select public.attach_generation(p_user, p_id, 'a lighthouse', 'black-forest-labs/flux-schnell',
-    '{"width":1024,"height":1024,"num_outputs":1}', '{"width":1024,"height":1024,"steps":4}',
+    '{"width":1024,"height":1024,"num_outputs":1,"num_inference_steps":4}',
     '[{"field":"num_inference_steps","requested":30,"applied":4,"reason":"clamped"}]', p_limit)
 $$;
 

@@ -12,8 +12,7 @@ create function pg_temp.start(p_user uuid, p_key text default null, p_fingerprin
                               p_limit integer default 10, p_prompt text default 'a lighthouse')
   returns jsonb language sql as $$
     select public.start_generation(p_user, p_prompt, 'black-forest-labs/flux-schnell',
-      '{"width":1024,"height":1024,"num_outputs":1}', '{"width":1024,"height":1024,"style":"photo"}', '[]',
-      p_key, p_fingerprint, p_limit)
+      '{"width":1024,"height":1024,"num_outputs":1,"style":"photo"}', '[]', p_key, p_fingerprint, p_limit)
   $$;
 
 -- created
@@ -22,10 +21,10 @@ select is((select answer->>'outcome' from answers where name = 'first'), 'create
 select is((select answer->>'status' from answers where name = 'first'), 'queued', 'and answers status queued');
 select ok((select (answer->>'job_id')::bigint > 0 from answers where name = 'first'), 'and its job id');
 select ok(
-  (select row(g.user_id, g.prompt, g.replicate_model, g.status, g.params->>'width', g.width, g.height, g.style,
+  (select row(g.user_id, g.prompt, g.replicate_model, g.status, g.params->>'num_outputs', g.width, g.height, g.style,
               g.model, g.model_id)
             = row('a0000000-0000-4000-8000-00000000000a'::uuid, 'a lighthouse', 'black-forest-labs/flux-schnell',
-                  'queued', '1024', 1024, 1024, 'photo', m.name, m.id)
+                  'queued', '1', 1024, 1024, 'photo', m.name, m.id)
      from public.image_generations g
      left join public.models m on m.replicate_id = g.replicate_model
     where g.replicate_model = 'black-forest-labs/flux-schnell'

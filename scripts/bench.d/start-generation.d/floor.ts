@@ -9,8 +9,7 @@ const sql = postgres(Deno.env.get("SUPABASE_DB_URL")!, { max: 10, onnotice: () =
 const statement =
   "select to_jsonb(r)::text as row from public.start_generation(p_user_id => $1::text::uuid, " +
   "p_prompt => $2::text::text, p_replicate_model => $3::text::text, p_params => $4::text::jsonb, " +
-  "p_columns => $5::text::jsonb, p_adjusted => $6::text::jsonb, p_idempotency_key => $7::text::text, " +
-  "p_request_fingerprint => $8::text::text, p_max_pending => $9::text::int) r";
+  "p_max_pending => $5::text::int) r";
 
 const handler = floorHandler(async (args) => {
   const [{ row }] = await sql.unsafe(statement, args, { prepare: true });

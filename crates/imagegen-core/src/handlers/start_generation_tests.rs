@@ -137,7 +137,6 @@ fn success_makes_one_call_with_typed_args() {
     assert_eq!(db.arg("p_user_id").as_deref(), Some(USER));
     assert_eq!(db.arg("p_prompt").as_deref(), Some("test"));
     assert_eq!(db.arg("p_max_pending").as_deref(), Some("10"));
-    assert_eq!(db.arg("p_idempotency_key"), None);
     assert_eq!(
         db.arg("p_replicate_model").as_deref(),
         Some("black-forest-labs/flux-schnell")
@@ -145,10 +144,10 @@ fn success_makes_one_call_with_typed_args() {
     assert_eq!(db.arg("p_model_id"), None);
     let params: serde_json::Value = serde_json::from_str(&db.arg("p_params").unwrap()).unwrap();
     assert_eq!(params["width"], 1024);
-    let columns: serde_json::Value = serde_json::from_str(&db.arg("p_columns").unwrap()).unwrap();
+    // Arguments at their SQL default are not sent.
     assert_eq!(
-        (columns["width"].as_u64(), columns["height"].as_u64()),
-        (Some(1024), Some(1024))
+        (db.arg("p_adjusted"), db.arg("p_idempotency_key")),
+        (None, None)
     );
     let user_arg = db.calls.borrow()[0]
         .1

@@ -21,7 +21,7 @@ pub use raw::RawRequest;
 use crate::catalog::{self, Model};
 use crate::error::ApiError;
 use crate::replicate::ModelSchema;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Largest request body accepted, in bytes.
@@ -121,23 +121,6 @@ impl GenerationRequest {
         );
         put("style", self.style.map(|s| s.as_str().into()));
         Value::Object(p)
-    }
-
-    /// The original `image_generations` columns this request fills, with the values applied (`null` when
-    /// absent or dropped): `negative_prompt, style, width, height, steps, guidance_scale, seed,
-    /// source_image_url, generation_strength`.
-    pub fn columns(&self) -> Value {
-        json!({
-            "negative_prompt": self.negative_prompt.as_ref().map(NegativePrompt::as_str),
-            "style": self.style.map(Style::as_str),
-            "width": self.width.get(),
-            "height": self.height.get(),
-            "steps": self.steps.map(Steps::get),
-            "guidance_scale": self.guidance_scale.map(Guidance::get),
-            "seed": self.seed.map(Seed::get),
-            "source_image_url": self.image_url.as_ref().map(ImageUrl::as_str),
-            "generation_strength": self.strength.map(Strength::get),
-        })
     }
 
     /// The adjustments as JSON: `[{"field", "requested", "applied" (null = dropped), "reason"}]`.

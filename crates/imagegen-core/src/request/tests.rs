@@ -448,7 +448,7 @@ fn the_original_clients_bodies_are_accepted() {
         "width":1344,"height":768,"num_inference_steps":4,"guidance_scale":null,
         "generation_id":"3f0c2a3e-8a5c-4a59-9d3b-2a8f0e6d1c11"}"#;
     let r = parse(mobile).unwrap();
-    assert_eq!(r.columns()["width"], 1344);
+    assert_eq!(r.params()["width"], 1344);
     assert_eq!(r.adjusted_json()[0]["applied"], "16:9");
     let remix = r#"{"prompt":"as a painting","model_id":"black-forest-labs/flux-dev","model_version":null,
         "width":1024,"height":1024,"num_inference_steps":28,"guidance_scale":3,
@@ -456,12 +456,13 @@ fn the_original_clients_bodies_are_accepted() {
         "source_image_url":"https://x.supabase.co/storage/v1/object/public/generated-images/u/g.webp","strength":0.75}"#;
     let r = parse(remix).unwrap();
     assert_eq!(r.adjusted, []);
+    // The row's original columns are filled from these (start_generation / attach_generation in SQL).
     assert_eq!(
-        r.columns(),
-        serde_json::json!({"negative_prompt": null, "style": null, "width": 1024, "height": 1024, "steps": 28,
-            "guidance_scale": 3.0, "seed": null,
-            "source_image_url": "https://x.supabase.co/storage/v1/object/public/generated-images/u/g.webp",
-            "generation_strength": 0.75})
+        r.params(),
+        serde_json::json!({"width": 1024, "height": 1024, "num_outputs": 1, "num_inference_steps": 28,
+            "guidance_scale": 3.0,
+            "image_url": "https://x.supabase.co/storage/v1/object/public/generated-images/u/g.webp",
+            "strength": 0.75})
     );
     let input = r.replicate_input();
     assert_eq!(
@@ -482,7 +483,7 @@ fn the_original_clients_bodies_are_accepted() {
         "width":1024,"height":1024,"num_inference_steps":50,"guidance_scale":7.5,"generation_id":null}"#;
     let r = parse(web).unwrap();
     assert_eq!(r.adjusted, []);
-    assert_eq!(r.columns()["negative_prompt"], "blurry");
+    assert_eq!(r.params()["negative_prompt"], "blurry");
 }
 
 #[test]
