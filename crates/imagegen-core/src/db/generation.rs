@@ -110,26 +110,12 @@ pub async fn clear_prediction<R: Rpc>(
     .map(drop)
 }
 
-/// Marks the generation processing (if pending) and reads it; `None` when it does not exist.
+/// Marks the generation processing (from pending/queued) and reads it; `None` when it does not exist.
 pub async fn start_processing<R: Rpc>(
     rpc: &R,
     id: Uuid,
 ) -> Result<Option<StoredGeneration>, RpcError> {
-    let args = [SqlArg::new(
-        "p_generation_id",
-        SqlType::Uuid,
-        id.to_string(),
-    )];
-    let row = one(
-        rpc.call("start_generation_processing", &args).await?,
-        "start_generation_processing",
-    )?;
-    if row.is_null() {
-        return Ok(None);
-    }
-    serde_json::from_value(row)
-        .map(Some)
-        .map_err(|e| RpcError::BadAnswer(format!("start_generation_processing: {e}")))
+    advance(rpc, "start_generation_processing", id).await
 }
 
 /// Marks the generation downloading (from pending/queued/processing) and reads it; `None` when it does
@@ -138,21 +124,27 @@ pub async fn start_download<R: Rpc>(
     rpc: &R,
     id: Uuid,
 ) -> Result<Option<StoredGeneration>, RpcError> {
+    advance(rpc, "start_generation_download", id).await
+}
+
+/// Calls a step function that moves the generation on and answers its row (null when missing).
+async fn advance<R: Rpc>(
+    rpc: &R,
+    function: &'static str,
+    id: Uuid,
+) -> Result<Option<StoredGeneration>, RpcError> {
     let args = [SqlArg::new(
         "p_generation_id",
         SqlType::Uuid,
         id.to_string(),
     )];
-    let row = one(
-        rpc.call("start_generation_download", &args).await?,
-        "start_generation_download",
-    )?;
+    let row = one(rpc.call(function, &args).await?, function)?;
     if row.is_null() {
         return Ok(None);
     }
     serde_json::from_value(row)
         .map(Some)
-        .map_err(|e| RpcError::BadAnswer(format!("start_generation_download: {e}")))
+        .map_err(|e| RpcError::BadAnswer(format!("{function}: {e}")))
 }
 
 /// One stored image of a generation.

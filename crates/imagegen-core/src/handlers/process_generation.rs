@@ -227,7 +227,7 @@ fn failed(e: RunError) -> ApiError {
 }
 
 /// `generation_id` when the body names one (this project's form); `None` for the original standalone
-/// request.
+/// request (a body with a `prompt` and no `generation_id`).
 fn generation_id_of(bytes: &[u8]) -> Result<Option<Uuid>, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::invalid(
@@ -236,31 +236,17 @@ fn generation_id_of(bytes: &[u8]) -> Result<Option<Uuid>, ApiError> {
             format!("request body is not valid JSON: {e}"),
         )
     })?;
-    match value.get("generation_id") {
-        None | Some(serde_json::Value::Null) if value.get("prompt").is_some() => Ok(None),
-        _ => parse_generation_id(bytes).map(Some),
-    }
-}
-
-fn parse_generation_id(bytes: &[u8]) -> Result<Uuid, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::invalid(
-            "body",
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
-    let raw = value
-        .get("generation_id")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| {
+    let raw = match value.get("generation_id") {
+        None | Some(serde_json::Value::Null) if value.get("prompt").is_some() => return Ok(None),
+        id => id.and_then(|v| v.as_str()).ok_or_else(|| {
             ApiError::invalid(
                 "generation_id",
                 "generation_id_missing",
-                "generation_id (a UUID string) is required",
+                "generation_id (a UUID string) or a generation request is required",
             )
-        })?;
-    Uuid::parse_str(raw).map_err(|_| {
+        })?,
+    };
+    Uuid::parse_str(raw).map(Some).map_err(|_| {
         ApiError::invalid(
             "generation_id",
             "invalid_generation_id",
@@ -275,20 +261,26 @@ mod tests {
 
     #[test]
     fn bodies_parse() {
-        assert!(parse_generation_id(
-            br#"{"generation_id":"0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01"}"#
-        )
-        .is_ok());
+        assert!(
+            generation_id_of(br#"{"generation_id":"0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01"}"#)
+                .unwrap()
+                .is_some()
+        );
+        // The original standalone request names no generation.
         assert_eq!(
-            parse_generation_id(b"{}").unwrap_err().code,
+            generation_id_of(br#"{"prompt":"a fox","generation_id":null}"#).unwrap(),
+            None
+        );
+        assert_eq!(
+            generation_id_of(b"{}").unwrap_err().code,
             "generation_id_missing"
         );
         assert_eq!(
-            parse_generation_id(br#"{"generation_id":"x"}"#)
+            generation_id_of(br#"{"generation_id":"x"}"#)
                 .unwrap_err()
                 .code,
             "invalid_generation_id"
         );
-        assert_eq!(parse_generation_id(b"no").unwrap_err().code, "invalid_json");
+        assert_eq!(generation_id_of(b"no").unwrap_err().code, "invalid_json");
     }
 }
