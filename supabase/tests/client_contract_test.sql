@@ -1,5 +1,5 @@
--- The client contract in the database (/work/shared/PICTURE_CONTRACTS.md §1, §3-§5, §8 and the shared design
--- for issue 12): what each API role may touch, and row security as the Picture apps meet it through
+-- The client contract in the database (docs/CLIENT_CONTRACT.md §1, §3-§5, §8 and docs/ARCHITECTURE.md
+-- "Data model"): what each API role may touch, and row security as the Picture apps meet it through
 -- PostgREST (`set local role` + the request's JWT claims). Runs in a fresh database made from the migrated
 -- template, in a transaction that is rolled back.
 --

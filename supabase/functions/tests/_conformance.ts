@@ -1,5 +1,5 @@
 // Shared by the conformance tests (conformance-*-test.ts): the steps of the Picture apps' flows
-// (/work/shared/PICTURE_CONTRACTS.md §1, read from the apps' sources at Memo-2023/mana-monorepo@ff80aeec1,
+// (docs/CLIENT_CONTRACT.md §1, read from the apps' sources at Memo-2023/mana-monorepo@ff80aeec1,
 // apps/picture/) and the probes that watch what the backend did (Storage objects, committed row states,
 // the simulator's predictions, the worker's claims).
 import type postgres from "postgres";

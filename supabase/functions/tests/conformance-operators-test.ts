@@ -1,5 +1,5 @@
 // Conformance: what operators and the seed's scripts call (contract §7 and §8; the seed README in
-// /work/shared/seed; apps/mobile/supabase/DEPLOYMENT_GUIDE.md and the job-queue migration at
+// the seed README (docs/CLIENT_CONTRACT.md §8); apps/mobile/supabase/DEPLOYMENT_GUIDE.md and the job-queue migration at
 // Memo-2023/mana-monorepo@ff80aeec1). Their SQL runs verbatim as the SQL editor (postgres) and through the
 // service role; process-jobs and process-generation answer the fields the originals answered; the seed's
 // manual trigger (`curl -X POST .../functions/v1/process-jobs -H "Authorization: Bearer <anon key>"`)

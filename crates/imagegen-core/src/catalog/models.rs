@@ -1,5 +1,5 @@
 //! The served models: product decisions only. Capabilities (ratios, formats, bounds, which inputs exist)
-//! come from `replicate::schema`, whose entries follow `shared/REPLICATE.md` and each model's API page
+//! come from `replicate::schema`, whose entries follow Replicate's docs and each model's API page
 //! `https://replicate.com/{id}/api`. Checked again for this catalog (2026-11) against the input types
 //! generated from Replicate's published OpenAPI schemas in ClickerMonkey/aeye (`@aeye/replicate`
 //! transformers: flux-1.1-pro, -ultra, kontext-pro, ideogram-v3-turbo, sd-3.5-large, recraft-v3(-svg),

@@ -3,7 +3,7 @@
 //! Replicate's validation. Shared by the Replicate simulator (`crates/replicate-sim`) and the worker, so both
 //! speak one wire format. No I/O and no clock: callers pass `now`.
 //!
-//! Source of the wire facts: `shared/REPLICATE.md` (Replicate's OpenAPI spec, docs and official clients).
+//! Source of the wire facts: Replicate's OpenAPI spec, docs and official clients.
 
 pub mod client;
 pub mod outcome;

@@ -2,7 +2,7 @@
 //! version) and what it returns. One table for the simulator's validation and, later, the catalog and the
 //! worker's input mapping.
 //!
-//! Sources: `shared/REPLICATE.md` "Model inputs" (Replicate's published OpenAPI schemas), completed from each
+//! Sources: Replicate's published OpenAPI schemas ("Model inputs"), completed from each
 //! model's API page `https://replicate.com/{owner}/{name}/api` where REPLICATE.md is thin (noted per model).
 //! Fields Replicate marks `x-order` only are listed in its order; nothing here is invented beyond a field's
 //! published name, type, bounds and default.
