@@ -28,6 +28,9 @@ pub struct Config {
     /// Values of `SUPABASE_SECRET_KEYS` (`{"default":"sb_secret_..."}`): the new non-JWT secret API keys,
     /// accepted like the service_role JWT on backend-only functions.
     pub secret_keys: Vec<String>,
+    /// Values of `SUPABASE_PUBLISHABLE_KEYS` (`{"default":"sb_publishable_..."}`): the new public API keys,
+    /// which stand where the anon key did (process-jobs answers them with a wake-up only).
+    pub publishable_keys: Vec<String>,
     /// `SUPABASE_URL`: the project URL (functions, Storage). Injected by Supabase.
     pub supabase_url: Option<String>,
     /// The key the backend uses for itself (Storage uploads, the worker kick): `SUPABASE_SERVICE_ROLE_KEY`,
@@ -120,17 +123,23 @@ impl AppContext {
                 .to_owned(),
             token: token.trim().to_owned(),
         });
-        let secret_keys = match non_empty("SUPABASE_SECRET_KEYS") {
-            None => Vec::new(),
-            Some(json) => serde_json::from_str::<std::collections::BTreeMap<String, String>>(&json)
-                .map_err(|e| ConfigError {
-                    name: "SUPABASE_SECRET_KEYS",
-                    problem: format!("not a JSON object of strings: {e}"),
-                })?
-                .into_values()
-                .filter(|k| !k.is_empty())
-                .collect(),
+        let key_map = |name: &'static str| -> Result<Vec<String>, ConfigError> {
+            match non_empty(name) {
+                None => Ok(Vec::new()),
+                Some(json) => Ok(
+                    serde_json::from_str::<std::collections::BTreeMap<String, String>>(&json)
+                        .map_err(|e| ConfigError {
+                            name,
+                            problem: format!("not a JSON object of strings: {e}"),
+                        })?
+                        .into_values()
+                        .filter(|k| !k.is_empty())
+                        .collect(),
+                ),
+            }
         };
+        let secret_keys = key_map("SUPABASE_SECRET_KEYS")?;
+        let publishable_keys = key_map("SUPABASE_PUBLISHABLE_KEYS")?;
         let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
             match non_empty(name).map(|v| v.trim().to_ascii_lowercase()) {
                 None => Ok(default),
@@ -189,6 +198,7 @@ impl AppContext {
             generation_timeout_secs,
             function_budget_secs,
             secret_keys,
+            publishable_keys,
             supabase_url,
             service_key,
             worker,

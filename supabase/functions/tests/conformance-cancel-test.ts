@@ -122,6 +122,28 @@ Deno.test("conformance (cancel): a processing generation is cancelled at Replica
   });
 });
 
+Deno.test("conformance (cancel): a generation cancelled while its image is stored keeps no image", async () => {
+  await withStack(["--time-scale", "0"], {}, async (stack, sim) => {
+    // The output download answers after 3 s: the generation sits in `downloading` meanwhile.
+    await sim.admin("POST", "faults", { kind: "slow", on: "file", delay_ms: 3000 });
+    const user = await stack.newUser();
+    const model = await modelRow(as(stack, user), "black-forest-labs/flux-schnell");
+    const id = await startAccepted(stack, user, { prompt: "a fox", model_id: model.id });
+    await waitFor("the download step", async () => {
+      const [row] = await stack.sql`select status from image_generations where id = ${id}`;
+      return row.status === "downloading" ? true : undefined;
+    });
+    await cancel(stack, user, id);
+    await waitFor("the download job to end", async () => {
+      const [{ open }] = await stack.sql`
+        select count(*)::int as open from job_queue
+         where payload->>'generation_id' = ${id} and status in ('pending', 'processing')`;
+      return open === 0 ? true : undefined;
+    });
+    await assertStaysCancelled(stack, user, id);
+  });
+});
+
 Deno.test("conformance (cancel): the mobile row, cancelled while generate-image runs it", async () => {
   // LEGACY_WAIT_SECS bounds the app's call should the cancel go unnoticed.
   await withStack(["--time-scale", "0"], { LEGACY_WAIT_SECS: "20" }, async (stack, sim) => {

@@ -195,7 +195,9 @@ Deno.test("worker: images from unexpected hosts and oversize images are refused"
 });
 
 Deno.test("worker: user and anon tokens only wake the worker, coalesced; no token is refused", async () => {
-  await withWorker(["--time-scale", "0"], { WORKER_KICK: "false" }, async (stack) => {
+  const publishable = "sb_publishable_test-key";
+  const env = { WORKER_KICK: "false", SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: publishable }) };
+  await withWorker(["--time-scale", "0"], env, async (stack) => {
     const user = await stack.newUser();
     await start(stack, user, {});
     // The seed's manual trigger sends the anon key: 202 and the original's fields, and no job runs
@@ -210,8 +212,11 @@ Deno.test("worker: user and anon tokens only wake the worker, coalesced; no toke
       [202, false],
       "a second wake within the interval is coalesced",
     );
+    // The new publishable key stands where the anon key did.
+    const keyed = await processJobs(stack, publishable);
+    assertEquals([keyed.status, keyed.body.woken], [202, false]);
     const [wakes] = await stack.sql`select woken, coalesced from worker_wakeups`;
-    assertEquals([Number(wakes.woken), Number(wakes.coalesced)], [1, 1]);
+    assertEquals([Number(wakes.woken), Number(wakes.coalesced)], [1, 2]);
     assertEquals((await processJobs(stack, null)).status, 401);
     assertEquals((await processJobs(stack, "not-a-token")).status, 401);
     const ok = await processJobs(stack);

@@ -83,6 +83,23 @@ pub(crate) fn verify_service(
     claims.require_service_role().map_err(auth_error)
 }
 
+/// Whether the request presents one of the project's publishable keys (`sb_publishable_…`, the new form of
+/// the anon key), as `Authorization: Bearer` or `apikey`.
+pub(crate) fn presents_publishable_key(
+    head: &RequestHead,
+    ctx: &crate::config::AppContext,
+) -> bool {
+    let presented = bearer_token(head.header("authorization"))
+        .ok()
+        .or_else(|| head.header("apikey").map(str::trim));
+    presented.is_some_and(|key| {
+        ctx.config
+            .publishable_keys
+            .iter()
+            .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
+    })
+}
+
 fn verifier_check(verifier: &JwtVerifier, token: &str, now_ms: f64) -> Result<Claims, ApiError> {
     verifier
         .verify(token, (now_ms / 1000.0).floor() as i64)

@@ -7,7 +7,7 @@
 //! of the worker, nothing more: `request_worker_wake` coalesces any number of them into one per
 //! [`WAKE_MIN_INTERVAL_SECS`].
 
-use super::{request_id, verify_service};
+use super::{presents_publishable_key, request_id, verify_service};
 use crate::auth::AuthError;
 use crate::config::AppContext;
 use crate::db::queue::{self, CompleteOutcome, Job};
@@ -62,8 +62,11 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         "OPTIONS" => Ok(Response::preflight()),
         "POST" | "GET" => match verify_service(head, ctx, host.now_ms()) {
             Ok(()) => work(ctx, host, &id, &mut log).await,
-            // A valid token of another role: a wake-up only.
-            Err(e) if e.code == AuthError::NotServiceRole.code() => {
+            // A valid token of another role, or a publishable key: a wake-up only.
+            Err(e)
+                if e.code == AuthError::NotServiceRole.code()
+                    || presents_publishable_key(head, ctx) =>
+            {
                 wake(ctx, host, &mut log, &mut wake_call).await
             }
             Err(e) => Err(e),
@@ -192,8 +195,9 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         }
     }
     let count = |o: &str| reports.iter().filter(|r| r.outcome == o).count();
-    // The original's summary: jobs run, and those that ended in an error (retried or failed).
-    let errors = reports.iter().filter(|r| r.error.is_some()).count();
+    // The original's summary: jobs run, and those that ended in an error (retried or failed; a deferred
+    // job is still running at Replicate, not an error).
+    let errors = count("retrying") + count("failed");
     let body = serde_json::json!({
         "success": true,
         "processed": reports.len(),

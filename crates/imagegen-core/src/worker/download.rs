@@ -86,10 +86,42 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
         }
     }
     match db::complete(host, generation.id, &stored).await {
+        Ok(outcome) if outcome == "failed" => {
+            // Cancelled while its images were being stored: no image is kept for it.
+            remove_objects(host, config, base, key, &stored).await;
+            JobResult::done(serde_json::json!({"skipped": "generation cancelled while storing"}))
+        }
         Ok(outcome) => {
             JobResult::done(serde_json::json!({"generation": outcome, "stored": stored}))
         }
         Err(e) => JobResult::retry(format!("database: {e}"), None),
+    }
+}
+
+/// Deletes stored objects, best effort (Storage's `DELETE /object/{bucket}/{path}`): an object left
+/// behind is an orphan file, not a wrong answer.
+async fn remove_objects<S: HttpClient>(
+    host: &S,
+    config: &Config,
+    base: &str,
+    key: &str,
+    stored: &[StoredOutput],
+) {
+    for output in stored {
+        let request = HttpRequest {
+            method: "DELETE",
+            url: format!(
+                "{base}/storage/v1/object/{}/{}",
+                config.worker.bucket, output.storage_path
+            ),
+            headers: vec![
+                ("authorization", format!("Bearer {key}")),
+                ("apikey", key.to_owned()),
+            ],
+            body: None,
+            timeout_ms: DOWNLOAD_TIMEOUT_MS,
+        };
+        let _ = host.send(request).await;
     }
 }
 
