@@ -1,8 +1,10 @@
 -- The Picture app's data model, part 1: profiles and the model picker. Column names and meanings are the
 -- original app's (docs/ARCHITECTURE.md, "Data model"), because its shipping clients read and write them.
+-- On a database that already holds the original tables (an upgrade in place) the tables are kept and only
+-- what is missing is added: `create table if not exists`, then `add column if not exists` for every column.
 
 -- Shared by every table that keeps an updated_at.
-create function public.set_updated_at() returns trigger
+create or replace function public.set_updated_at() returns trigger
 language plpgsql
 set search_path = ''
 as $$
@@ -15,23 +17,25 @@ revoke execute on function public.set_updated_at() from public, anon, authentica
 
 -- One row per user; generations and images reference it (as in the original schema), so a user's
 -- history goes with the user.
-create table public.profiles (
-  id uuid primary key references auth.users (id) on delete cascade,
-  email text,
-  username text,
-  avatar_url text,
-  created_at timestamptz default now(),
-  updated_at timestamptz default now()
+create table if not exists public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade
 );
+alter table public.profiles
+  add column if not exists email text,
+  add column if not exists username text,
+  add column if not exists avatar_url text,
+  add column if not exists created_at timestamptz default now(),
+  add column if not exists updated_at timestamptz default now();
 
 comment on table public.profiles is 'One row per auth user; made on sign-up (and by start_generation if missing).';
 
+drop trigger if exists profiles_updated_at on public.profiles;
 create trigger profiles_updated_at
   before update on public.profiles
   for each row execute function public.set_updated_at();
 
 -- Every new auth user gets a profile. Definer rights: the auth server inserts as its own role.
-create function public.create_profile_for_user() returns trigger
+create or replace function public.create_profile_for_user() returns trigger
 language plpgsql
 security definer
 set search_path = ''
@@ -43,6 +47,7 @@ end;
 $$;
 revoke execute on function public.create_profile_for_user() from public, anon, authenticated;
 
+drop trigger if exists on_auth_user_created_profile on auth.users;
 create trigger on_auth_user_created_profile
   after insert on auth.users
   for each row execute function public.create_profile_for_user();
@@ -59,44 +64,47 @@ grant update (username, avatar_url) on public.profiles to authenticated;
 -- The model picker. The Rust catalog (crates/imagegen-core/src/catalog) is the source of truth: the rows
 -- are written from it by the generated migration ..._models_catalog.sql, matched by replicate_id, so ids
 -- that clients and image_generations.model_id hold stay stable.
-create table public.models (
+create table if not exists public.models (
   id uuid primary key default gen_random_uuid(),
   name text not null,
   display_name text not null,
-  description text,
-  replicate_id text not null,
-  version text,
-  default_width integer,
-  default_height integer,
-  default_steps integer,
-  default_guidance_scale numeric,
-  default_strength numeric,
-  min_width integer,
-  max_width integer,
-  min_height integer,
-  max_height integer,
-  max_steps integer,
-  supports_negative_prompt boolean default false,
-  supports_seed boolean default false,
-  supports_image_to_image boolean default false,
-  supports_img2img boolean default false,
-  strength_min numeric,
-  strength_max numeric,
-  supported_aspect_ratios jsonb,
-  is_active boolean default true,
-  is_default boolean default false,
-  sort_order integer,
-  cost_per_generation numeric,
-  estimated_time_seconds integer,
-  created_at timestamptz default now(),
-  updated_at timestamptz default now()
+  replicate_id text not null
 );
+alter table public.models
+  add column if not exists description text,
+  add column if not exists version text,
+  add column if not exists default_width integer,
+  add column if not exists default_height integer,
+  add column if not exists default_steps integer,
+  add column if not exists default_guidance_scale numeric,
+  add column if not exists default_strength numeric,
+  add column if not exists min_width integer,
+  add column if not exists max_width integer,
+  add column if not exists min_height integer,
+  add column if not exists max_height integer,
+  add column if not exists max_steps integer,
+  add column if not exists supports_negative_prompt boolean default false,
+  add column if not exists supports_seed boolean default false,
+  add column if not exists supports_image_to_image boolean default false,
+  add column if not exists supports_img2img boolean default false,
+  add column if not exists strength_min numeric,
+  add column if not exists strength_max numeric,
+  add column if not exists supported_aspect_ratios jsonb,
+  add column if not exists is_active boolean default true,
+  add column if not exists is_default boolean default false,
+  add column if not exists sort_order integer,
+  add column if not exists cost_per_generation numeric,
+  add column if not exists estimated_time_seconds integer,
+  add column if not exists created_at timestamptz default now(),
+  add column if not exists updated_at timestamptz default now();
 
 comment on table public.models is
   'Models clients can pick; written from the Rust catalog by replicate_id (see ..._models_catalog.sql).';
 
-create unique index models_replicate_id_key on public.models (replicate_id);
+-- The catalog migration matches rows by replicate_id (an upgraded database keeps its rows and ids).
+create unique index if not exists models_replicate_id_key on public.models (replicate_id);
 
+drop trigger if exists models_updated_at on public.models;
 create trigger models_updated_at
   before update on public.models
   for each row execute function public.set_updated_at();

@@ -373,7 +373,8 @@ begin
          coalesce((o ->> 'height')::integer, v_gen.height), o ->> 'format', v_gen.prompt,
          v_gen.negative_prompt, v_gen.model, v_gen.style, v_gen.generation_strength
     from jsonb_array_elements(p_outputs) as o
-  on conflict (storage_path) do nothing;
+   -- The generation's row lock (above) serialises completions of it: a repeated one adds nothing.
+   where not exists (select 1 from public.images i where i.storage_path = o ->> 'storage_path');
 
   update public.image_generations
      set status = 'completed',

@@ -27,12 +27,14 @@ export class TestDatabase {
     this.sql = postgres(url, { onnotice: () => {} });
   }
 
-  static async create(): Promise<TestDatabase> {
+  /** `migrated: false` gives an empty database (no shim, no migrations), e.g. to load another schema. */
+  static async create({ migrated = true } = {}): Promise<TestDatabase> {
     const adminUrl = Deno.env.get("TEST_DB_ADMIN_URL");
     const template = Deno.env.get("TEST_TEMPLATE_DB");
     if (!adminUrl || !template) throw new Error("TEST_DB_ADMIN_URL/TEST_TEMPLATE_DB unset: run scripts/test");
     const name = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-    await withAdmin(adminUrl, (admin) => admin.unsafe(`create database ${name} template ${template}`));
+    const from = migrated ? ` template ${template}` : "";
+    await withAdmin(adminUrl, (admin) => admin.unsafe(`create database ${name}${from}`));
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     return new TestDatabase(url.href, name, adminUrl);
@@ -170,9 +172,9 @@ export class Stack {
     private readonly env: Record<string, string>,
   ) {}
 
-  /** `env` overrides the functions' environment. */
-  static async spawn(env: Record<string, string> = {}): Promise<Stack> {
-    const db = await TestDatabase.create();
+  /** `env` overrides the functions' environment; `db`: a database of the caller's (closed with the stack). */
+  static async spawn(env: Record<string, string> = {}, db?: TestDatabase): Promise<Stack> {
+    db ??= await TestDatabase.create();
     // Storage's files (the gateway serves /storage/v1/ from here): a folder per stack, removed by close().
     const storageRoot = env.STORAGE_ROOT ?? await Deno.makeTempDir({ prefix: "imagegen-storage-" });
     const fullEnv = {
@@ -276,6 +278,7 @@ export async function withSimulatorStack(
   simArgs: string[],
   env: Record<string, string>,
   fn: (stack: Stack, sim: Simulator) => Promise<void>,
+  db?: TestDatabase,
 ): Promise<void> {
   const sim = await Simulator.start(simArgs);
   const stack = await spawnStack({
@@ -283,7 +286,7 @@ export async function withSimulatorStack(
     REPLICATE_API_TOKEN: Simulator.TOKEN,
     DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
     ...env,
-  });
+  }, db);
   try {
     await fn(stack, sim);
   } finally {

@@ -12,6 +12,9 @@
 //   sh expect=<text>    the same, curl left alone, and the output must contain <text>
 //   sh cloud-only       not run (it needs a real project): `bash -n` parses it, every program must exist,
 //                       and supabase/npm/curl subcommands and flags must be in their --help
+//   sh upgrade,         the upgrade-in-place section: run in document order, sh with bash and sql as
+//   sql upgrade         postgres (kept, not rolled back), against one database holding the original Picture
+//                       system (supabase/tests/fixtures/original), SUPABASE_DB_URL pointing at it
 //   js                  the blocks of a guide form one module: type-checked with deno check against
 //                       supabase-js, then its startGeneration/waitForGeneration run against a spawned stack
 //   json, text          sample output; json must parse
@@ -20,6 +23,7 @@
 import postgres from "postgres";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { TestDatabase, withSimulatorStack } from "./_stack.ts";
+import { cliUrl, originalDatabase } from "./_original.ts";
 import { LOCAL_ANON_KEY, LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
 
 const root = new URL("../../../", import.meta.url);
@@ -374,8 +378,8 @@ async function runSqlBlock(sql: postgres.Sql, block: Block, standIns: boolean, s
 
 Deno.test("guides: every code block has a known language and tags", () => {
   const allowed: Record<string, string[]> = {
-    sql: ["supabase-only"],
-    sh: ["cloud-only"],
+    sql: ["supabase-only", "upgrade"],
+    sh: ["cloud-only", "upgrade"],
     js: [],
     json: [],
     text: [],
@@ -464,6 +468,38 @@ Deno.test("guides: sh blocks run against the local stack", async () => {
       "the guides' start-generation call created a row",
     );
   });
+});
+
+Deno.test("guides: the upgrade section runs, in order, on the original Picture database", async () => {
+  const upgrade = blocks.filter((b) => b.tags.has("upgrade"));
+  assert(upgrade.some((b) => b.lang === "sh") && upgrade.some((b) => b.lang === "sql"), "an upgrade section");
+  const db = await originalDatabase();
+  try {
+    for (const block of upgrade) {
+      const code = fill(block, {});
+      if (block.lang === "sql") {
+        await db.sql.unsafe(code).catch((e) => {
+          throw new Error(`${where(block)}: ${e.message}\n${code}`);
+        });
+        continue;
+      }
+      const out = await new Deno.Command("bash", {
+        args: ["-c", `set -eo pipefail\n${code}`],
+        cwd: root.pathname,
+        env: { SUPABASE_DB_URL: cliUrl(db) },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert(out.success, `${where(block)} exited ${out.code}:\n${code}\n---\n${text}`);
+    }
+    // The guide's rollback ran last: the original queue is back under its name.
+    const [{ type }] = await db.sql`select data_type as type from information_schema.columns
+                                     where table_name = 'job_queue' and column_name = 'id'`;
+    assertEquals(type, "uuid");
+  } finally {
+    await db.drop();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,172 @@
+// Upgrade in place (docs/CLIENT_CONTRACT.md §9, DEPLOYMENT_GUIDE.md "Upgrading from the original
+// functions"): `supabase db push` onto a database holding the original Picture system keeps every row,
+// answers the original clients' queries as before, carries the unfinished work over and finishes it
+// without paying for a prediction twice, and a second push changes nothing.
+// The original database is the fixture in supabase/tests/fixtures/original/ (schema, data, the clients'
+// queries), loaded into an empty database of the test cluster.
+import { assert, assertEquals } from "./_assert.ts";
+import { Simulator, type Stack, TestDatabase, withSimulatorStack } from "./_stack.ts";
+import { cliUrl, fixture, originalDatabase, psql, run } from "./_original.ts";
+import { LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
+
+const root = new URL("../../../", import.meta.url).pathname;
+
+/** `supabase db push` as the deployment guide runs it. */
+const push = (db: TestDatabase, opts = {}) =>
+  run("supabase", ["db", "push", "--db-url", cliUrl(db), "--yes"], opts);
+
+/** Every table's primary keys, to prove no row went missing. */
+async function rowIds(db: TestDatabase): Promise<Record<string, string[]>> {
+  const tables = await db.sql<{ table_name: string; key: string }[]>`
+    select c.relname as table_name, a.attname as key
+      from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+      join pg_attribute a on a.attrelid = c.oid and a.attnum = i.indkey[0]
+     where i.indisprimary and n.nspname = 'public' and array_length(i.indkey, 1) = 1
+     order by 1`;
+  const ids: Record<string, string[]> = {};
+  for (const { table_name, key } of tables) {
+    const rows = await db.sql.unsafe(`select ${key}::text as id from public.${table_name} order by 1`);
+    ids[table_name] = rows.map((r) => r.id as string);
+  }
+  return ids;
+}
+
+/** The original clients' queries (fixtures/original/client_queries.sql), each as the role it runs as. */
+async function clientQueries(db: TestDatabase): Promise<Record<string, unknown[]>> {
+  const text = await Deno.readTextFile(fixture("client_queries.sql"));
+  const results: Record<string, unknown[]> = {};
+  for (const block of text.split(/^-- name: /m).slice(1)) {
+    const [header, ...body] = block.split("\n");
+    const [name, role, user] = header.trim().split(/\s+/);
+    const statement = body.join("\n").trim().replace(/;\s*$/, "");
+    results[name] = await db.sql.begin(async (tx) => {
+      await tx.unsafe(`set local role ${role === "service_role" ? "service_role" : role}`);
+      const claims = JSON.stringify(user ? { sub: user, role } : { role });
+      await tx`select set_config('request.jwt.claims', ${claims}, true)`;
+      return await tx.unsafe(statement);
+    });
+  }
+  return results;
+}
+
+Deno.test("upgrade: db push onto the original Picture database keeps every row and finishes its work", async () => {
+  const db = await originalDatabase();
+  const before = { ids: await rowIds(db), queries: await clientQueries(db) };
+  const inFlight = await db.sql<{ id: string; replicate_prediction_id: string | null }[]>`
+    select id, replicate_prediction_id from public.image_generations
+     where status in ('queued', 'processing', 'downloading') order by id`;
+  assert(inFlight.length >= 3, "the fixture leaves work in flight");
+
+  await withSimulatorStack(["--time-scale", "0.02"], { WORKER_KICK: "false" }, async (stack, sim) => {
+    // The generation whose prediction the original had recorded: that prediction exists at Replicate.
+    const recorded = inFlight.find((g) => g.replicate_prediction_id);
+    assert(recorded, "the fixture records a prediction id");
+    const created = await fetch(`${sim.apiBase}/models/black-forest-labs/flux-schnell/predictions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${Simulator.TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { prompt: "recorded before the upgrade" } }),
+    }).then((r) => r.json());
+    await db.sql`update public.image_generations set replicate_prediction_id = ${created.id}
+                  where id = ${recorded.id}`;
+
+    // The original's migration history is not ours: push refuses until it is marked reverted, as the
+    // deployment guide says.
+    const refused = await push(db, { ok: false });
+    const remote = await db.sql<{ version: string }[]>`
+      select version from supabase_migrations.schema_migrations where version < '2026' order by 1`;
+    if (remote.length > 0) {
+      assert(refused.code !== 0, "push refuses a history it does not know");
+      await run("supabase", [
+        "migration",
+        "repair",
+        "--status",
+        "reverted",
+        ...remote.map((r) => r.version),
+        "--db-url",
+        cliUrl(db),
+      ]);
+      await push(db);
+    }
+
+    // Every row is still there, with its id; the original jobs kept beside the new queue.
+    const after = await rowIds(db);
+    for (const [table, ids] of Object.entries(before.ids)) {
+      const now = table === "job_queue" ? after.job_queue_v1 : after[table];
+      assertEquals(now, ids, `every row of ${table} survives`);
+    }
+    // The original clients' queries answer what they answered before (the history is the same).
+    const queries = await clientQueries(db);
+    for (const [name, rows] of Object.entries(before.queries)) {
+      assertEquals(queries[name], rows, `client query ${name}`);
+    }
+
+    // The unfinished work runs to an end: completed, or failed with a reason. Nothing is paid twice.
+    await drain(stack, inFlight.map((g) => g.id));
+    const ended = await db.sql<{ id: string; status: string; error_message: string | null }[]>`
+      select id, status, error_message from public.image_generations where id = any(${
+      inFlight.map((g) => g.id)
+    })`;
+    for (const g of ended) {
+      assert(
+        g.status === "completed" || (g.status === "failed" && g.error_message),
+        `${g.id} ended ${g.status}`,
+      );
+    }
+    const [resumed] = await db.sql`select status, replicate_prediction_id from public.image_generations
+                                    where id = ${recorded.id}`;
+    assertEquals(
+      resumed,
+      { status: "completed", replicate_prediction_id: created.id },
+      "the recorded prediction was resumed",
+    );
+    const stats = await sim.admin("GET", "stats");
+    assertEquals(stats.duplicate_creates, 0, "no duplicate prediction");
+    assertEquals(
+      stats.creates_total,
+      1 + inFlight.filter((g) => !g.replicate_prediction_id).length,
+      "one create for each generation that had none (and the test's own)",
+    );
+
+    // A second push changes nothing.
+    const schema = () => run("pg_dump", ["--schema-only", "--no-owner", "-d", db.url]).then((r) => r.out);
+    const dumped = await schema();
+    const again = await push(db);
+    assert(/up to date/i.test(again.out), again.out);
+    assertEquals(await schema(), dumped, "a second push changes no object");
+
+    // Rollback: the original queue and functions back in front of the same data.
+    await run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", db.url, "-f", ROLLBACK]);
+    const rolledBack = await clientQueries(db);
+    for (const [name, rows] of Object.entries(before.queries)) {
+      if (name.startsWith("operator_")) continue; // the queue's own views see the jobs moved meanwhile
+      assertEquals(rolledBack[name], rows, `after the rollback, client query ${name}`);
+    }
+    const [{ id }] = await db.sql`select public.enqueue_job('generate-image', '{}'::jsonb, 0) as id`;
+    assert(/^[0-9a-f-]{36}$/.test(String(id)), "the original enqueue_job answers a uuid again");
+    const [claimed] = await db.sql`select * from public.claim_next_job(array['generate-image'])`;
+    assert(claimed, "the original claim_next_job claims");
+    await db.sql`select public.complete_job(${claimed.id}::uuid, null, null)`;
+    assertEquals(
+      (await db.sql`select count(*)::int as n from public.job_queue_v1`.catch(() => [{ n: -1 }]))[0].n,
+      -1,
+      "job_queue_v1 is the original job_queue again",
+    );
+  }, db);
+});
+
+const ROLLBACK = `${root}supabase/rollback/to_original_queue.sql`;
+
+/** Runs process-jobs as pg_cron would until the given generations have ended (or 60 s pass). */
+async function drain(stack: Stack, ids: string[]) {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const [{ open }] = await stack.sql`
+      select count(*)::int as open from public.image_generations
+       where id = any(${ids}) and status not in ('completed', 'failed')`;
+    if (open === 0) return;
+    if (Date.now() > until) throw new Error(`${open} generation(s) still unfinished`);
+    const res = await stack.call("process-jobs", { method: "POST", token: LOCAL_SERVICE_ROLE_KEY });
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
