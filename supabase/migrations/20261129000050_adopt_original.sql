@@ -9,16 +9,14 @@
 --     (docs/ARCHITECTURE.md, "SQL functions");
 --   - the original pg_cron jobs that POST to process-jobs are unscheduled (this project schedules its own
 --     sweeper): nothing calls the worker twice or with the wrong credentials;
---   - the original row-security policies of the four tables the clients use are dropped: the next
---     migrations create the ones the clients need, nothing more (ARCHITECTURE.md, "Data model").
+--   (the original's row-security policies of the four tables the clients use are replaced where this
+--   project's are created, in the same migration, so clients are never without a policy meanwhile).
 -- Tables, rows, foreign keys, Storage objects and policies, and the app's other tables are not touched.
 -- docs/DEPLOYMENT_GUIDE.md, "Upgrading from the original functions", says how to undo it.
 
 do $$
 declare
   v_index record;
-  v_policy record;
-  v_table text;
 begin
   -- The original queue has uuid ids; this project's has bigint ones. Nothing to adopt otherwise.
   if exists (select 1 from information_schema.columns
@@ -46,14 +44,5 @@ begin
      where jobname in ('process-job-queue', 'process-jobs-worker');
   end if;
 
-  -- The original's own policies on the tables this project defines the clients' access to. Only where
-  -- the table already exists (an upgrade); this project's policies are created by the next migrations.
-  foreach v_table in array array['profiles', 'models', 'image_generations', 'images'] loop
-    for v_policy in
-      select policyname from pg_policies where schemaname = 'public' and tablename = v_table
-    loop
-      execute format('drop policy %I on public.%I', v_policy.policyname, v_table);
-    end loop;
-  end loop;
 end
 $$;

@@ -52,7 +52,23 @@ create trigger on_auth_user_created_profile
   after insert on auth.users
   for each row execute function public.create_profile_for_user();
 
+-- Replaces every row-security policy of a table with this project's (the ones created next, in this same
+-- transaction, so clients are never without a policy): on an upgraded database, the original's policies
+-- go, whatever their names.
+create or replace function pg_temp.drop_policies(p_table text) returns void
+language plpgsql
+as $$
+declare
+  v_policy text;
+begin
+  for v_policy in select policyname from pg_policies where schemaname = 'public' and tablename = p_table loop
+    execute format('drop policy %I on public.%I', v_policy, p_table);
+  end loop;
+end;
+$$;
+
 alter table public.profiles enable row level security;
+select pg_temp.drop_policies('profiles');
 create policy "Users read their own profile" on public.profiles
   for select to authenticated using ((select auth.uid()) = id);
 create policy "Users update their own profile" on public.profiles
@@ -110,6 +126,7 @@ create trigger models_updated_at
   for each row execute function public.set_updated_at();
 
 alter table public.models enable row level security;
+select pg_temp.drop_policies('models');
 create policy "Anyone reads the models" on public.models
   for select to anon, authenticated using (true);
 revoke all on public.models from anon, authenticated;

@@ -12,8 +12,8 @@
 
 -- On a database that already holds the original table (an upgrade in place) it is kept with its rows and
 -- foreign keys, and only what is missing is added. Adding a column with a constant default does not
--- rewrite the table (Postgres 11+); checks are added NOT VALID and then validated, which reads the table
--- without blocking clients' reads and writes.
+-- rewrite the table (Postgres 11+); checks are added NOT VALID here and validated, and the indexes built
+-- concurrently, in ..._generation_indexes.sql, so clients keep reading and writing meanwhile.
 create table if not exists public.image_generations (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
@@ -70,54 +70,20 @@ alter table public.image_generations
   add column if not exists updated_at timestamptz not null default now();
 
 -- The statuses clients follow. An original table may carry a check of its own under this name: replaced.
--- A row the original left in a status outside this list keeps the constraint NOT VALID (new writes are
--- still checked) rather than failing the upgrade.
 alter table public.image_generations drop constraint if exists image_generations_status_check;
 alter table public.image_generations add constraint image_generations_status_check
   check (status in ('pending', 'queued', 'processing', 'downloading', 'completed', 'failed')) not valid;
-do $$
-begin
-  if not exists (select 1 from public.image_generations
-                  where status not in ('pending', 'queued', 'processing', 'downloading', 'completed', 'failed')) then
-    alter table public.image_generations validate constraint image_generations_status_check;
-  end if;
-end
-$$;
 alter table public.image_generations
   add constraint image_generations_params_check check (jsonb_typeof(params) = 'object') not valid,
   add constraint image_generations_adjusted_check check (jsonb_typeof(adjusted) = 'array') not valid,
   add constraint image_generations_outputs_check check (jsonb_typeof(outputs) = 'array') not valid,
   add constraint image_generations_idempotency_key_check
     check (char_length(idempotency_key) between 1 and 255) not valid;
--- Every existing row has the columns' defaults, which pass: validating reads the table under a lock that
--- lets clients read and write.
-alter table public.image_generations validate constraint image_generations_params_check;
-alter table public.image_generations validate constraint image_generations_adjusted_check;
-alter table public.image_generations validate constraint image_generations_outputs_check;
-alter table public.image_generations validate constraint image_generations_idempotency_key_check;
 
 comment on table public.image_generations is
   'One image generation request and its result. Clients insert pending rows, read and cancel their own.';
 
-create unique index if not exists image_generations_idempotency_key
-  on public.image_generations (user_id, idempotency_key)
-  where idempotency_key is not null;
-
--- One prediction serves one generation: a retried job that finds a prediction by its input must not adopt
--- another generation's (identical requests without a seed have identical inputs).
-create unique index if not exists image_generations_replicate_prediction_id
-  on public.image_generations (replicate_prediction_id)
-  where replicate_prediction_id is not null;
-
--- Clients list their history newest first.
-create index if not exists image_generations_user_created
-  on public.image_generations (user_id, created_at desc);
-
--- start_generation counts a user's unfinished generations on every request; this keeps that to the
--- few unfinished rows instead of the user's whole history.
-create index if not exists image_generations_user_unfinished
-  on public.image_generations (user_id)
-  where status in ('pending', 'queued', 'processing', 'downloading');
+-- Indexes: ..._generation_indexes.sql (built concurrently, so an upgraded table stays writable).
 
 drop trigger if exists image_generations_updated_at on public.image_generations;
 create trigger image_generations_updated_at
@@ -125,7 +91,23 @@ create trigger image_generations_updated_at
   for each row execute function public.set_updated_at();
 
 -- Row security: what the shipping clients do, nothing more.
+-- Replaces every row-security policy of a table with this project's (the ones created next, in this same
+-- transaction, so clients are never without a policy): on an upgraded database, the original's policies
+-- go, whatever their names.
+create or replace function pg_temp.drop_policies(p_table text) returns void
+language plpgsql
+as $$
+declare
+  v_policy text;
+begin
+  for v_policy in select policyname from pg_policies where schemaname = 'public' and tablename = p_table loop
+    execute format('drop policy %I on public.%I', v_policy, p_table);
+  end loop;
+end;
+$$;
+
 alter table public.image_generations enable row level security;
+select pg_temp.drop_policies('image_generations');
 
 create policy "Users read their own generations"
   on public.image_generations for select
@@ -187,13 +169,8 @@ alter table public.images
 
 comment on table public.images is 'One stored image per generation output; written with the generation''s completion.';
 
--- complete_generation looks a stored file up by its path (a retried completion writes nothing twice). Not
--- unique: an upgraded database may hold the original's duplicates.
-create index if not exists images_storage_path on public.images (storage_path);
-create index if not exists images_generation_id on public.images (generation_id);
-create index if not exists images_user_created on public.images (user_id, created_at desc);
-
 alter table public.images enable row level security;
+select pg_temp.drop_policies('images');
 create policy "Users read their own and public images"
   on public.images for select
   to authenticated
