@@ -15,6 +15,14 @@ const root = new URL("../../../", import.meta.url).pathname;
 const push = (db: TestDatabase, opts = {}) =>
   run("supabase", ["db", "push", "--db-url", cliUrl(db), "--yes"], opts);
 
+/** The foreign keys of the public schema, by name and definition (a renamed table keeps its own). */
+async function foreignKeys(db: TestDatabase): Promise<string[]> {
+  const rows = await db.sql<{ fk: string }[]>`
+    select conname || ': ' || pg_get_constraintdef(oid) as fk from pg_constraint
+     where contype = 'f' and connamespace = 'public'::regnamespace order by 1`;
+  return rows.map((r) => r.fk);
+}
+
 /** Every table's primary keys, to prove no row went missing. */
 async function rowIds(db: TestDatabase): Promise<Record<string, string[]>> {
   const tables = await db.sql<{ table_name: string; key: string }[]>`
@@ -76,7 +84,7 @@ Deno.test("upgrade: db push onto the original Picture database keeps every row a
     }).then((r) => r.json());
     await db.sql`update public.image_generations set replicate_prediction_id = ${created.id}
                   where id = ${recorded.id}`;
-    const before = { ids: await rowIds(db), queries: await clientQueries(db) };
+    const before = { ids: await rowIds(db), queries: await clientQueries(db), fks: await foreignKeys(db) };
 
     // The original's migration history is not ours: push refuses until it is marked reverted, as the
     // deployment guide says.
@@ -105,6 +113,11 @@ Deno.test("upgrade: db push onto the original Picture database keeps every row a
       // Only the catalog adds rows (models it serves that the original did not have).
       if (table !== "models") assertEquals(now.size, ids.length, `no row of ${table} is added`);
     }
+    // The original's foreign keys are all still there (e.g. image_generations.user_id → profiles.id).
+    const fks = new Set(await foreignKeys(db));
+    assertEquals(before.fks.filter((fk) => !fks.has(fk)), [], "every original foreign key is kept");
+    assert(before.fks.length > 5, "the fixture has its foreign keys");
+
     // The original clients' queries answer what they answered before (the history is the same); the
     // operators' queries still run.
     const queries = await clientQueries(db);
