@@ -33,7 +33,78 @@ create trigger job_queue_started_at
   before update of status, attempt_number on public.job_queue
   for each row execute function public.job_queue_started_at();
 
+-- A number from an original job payload's text, or null when it is not one (the old clients' JSON).
+create function public.original_payload_number(p text) returns numeric
+language sql
+immutable
+set search_path = ''
+as $$ select case when btrim(p) ~ '^-?[0-9]+(\.[0-9]+)?$' then btrim(p)::numeric end $$;
+
+-- The original start-generation's request, for a generation this project's worker should run: fills its
+-- replicate_model and params from the original job payload (generation_id, model_id, model_version,
+-- width, height, num_inference_steps, guidance_scale, seed, negative_prompt, source_image_url, strength),
+-- falling back to the row's own columns and models row; pending becomes queued. Used for the work an
+-- upgraded database had in flight (..._recover_original_work.sql) and by the original enqueue_job call
+-- form (the original functions may still run for a moment after the push). A row that already has a
+-- request is left alone. Answers 'adopted', 'kept' (had one), 'no_model' or 'not_found'.
+create function public.adopt_original_request(p_generation_id uuid, p_payload jsonb) returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_gen public.image_generations;
+  v_payload jsonb := coalesce(p_payload, '{}'::jsonb);
+  v_model text;
+  v_version text;
+  v_num text;
+begin
+  select * into v_gen from public.image_generations where id = p_generation_id for update;
+  if not found then
+    return 'not_found';
+  end if;
+  if v_gen.replicate_model is not null then
+    return 'kept';
+  end if;
+  -- The catalog id: the payload's model_id (a Replicate id, perhaps an alias or owner/name:version: the
+  -- worker's parser takes those), else the models row the generation names.
+  v_model := coalesce(
+    nullif(btrim(v_payload ->> 'model_id'), ''),
+    (select m.replicate_id from public.models m where m.id = v_gen.model_id),
+    (select m.replicate_id from public.models m
+      where v_gen.model is not null and (m.name = v_gen.model or m.display_name = v_gen.model)
+      order by m.is_active desc nulls last limit 1));
+  if v_model is null then
+    return 'no_model';
+  end if;
+  -- A pinned version only in the form Replicate takes (64 hex); anything else is left out.
+  v_version := nullif(btrim(v_payload ->> 'model_version'), '');
+  if v_version !~ '^[0-9a-f]{64}$' then
+    v_version := null;
+  end if;
+  update public.image_generations
+     set replicate_model = v_model,
+         params = jsonb_strip_nulls(jsonb_build_object(
+           'width', coalesce(round(public.original_payload_number(v_payload ->> 'width'))::integer, width),
+           'height', coalesce(round(public.original_payload_number(v_payload ->> 'height'))::integer, height),
+           'num_outputs', 1,
+           'num_inference_steps',
+             coalesce(round(public.original_payload_number(v_payload ->> 'num_inference_steps'))::integer, steps),
+           'guidance_scale', coalesce(public.original_payload_number(v_payload ->> 'guidance_scale'), guidance_scale),
+           'seed', coalesce(round(public.original_payload_number(v_payload ->> 'seed'))::bigint, seed),
+           'negative_prompt', coalesce(nullif(v_payload ->> 'negative_prompt', ''), negative_prompt),
+           'image_url', coalesce(nullif(v_payload ->> 'source_image_url', ''), source_image_url),
+           'strength', coalesce(public.original_payload_number(v_payload ->> 'strength'), generation_strength),
+           'model_version', v_version)),
+         status = case when status = 'pending' then 'queued' else status end
+   where id = p_generation_id;
+  return 'adopted';
+end;
+$$;
+
 -- enqueue_job(p_job_type, p_payload, p_priority, p_scheduled_at, p_max_attempts): the original signature.
+-- A generate-image job for a generation (the original start-generation's call) becomes this project's: the
+-- generation gets its request (adopt_original_request) and the job the generation's dedupe key, so it runs
+-- once, by this project's worker.
 create function public.enqueue_job(
   p_job_type text,
   p_payload jsonb,
@@ -41,13 +112,30 @@ create function public.enqueue_job(
   p_scheduled_at timestamptz default now(),
   p_max_attempts integer default 3
 ) returns bigint
-language sql
+language plpgsql
 set search_path = ''
 as $$
+declare
+  v_generation uuid;
+  v_id bigint;
+begin
+  if p_job_type = 'generate-image' and (p_payload ->> 'generation_id') ~ '^[0-9a-fA-F-]{36}$' then
+    v_generation := (p_payload ->> 'generation_id')::uuid;
+    if public.adopt_original_request(v_generation, p_payload) = 'adopted' then
+      return public.enqueue_job(
+        job_type => 'generate-image',
+        payload => jsonb_build_object('generation_id', v_generation),
+        run_at => coalesce(p_scheduled_at, now()),
+        max_attempts => coalesce(p_max_attempts, 3),
+        dedupe_key => 'generate-image:' || v_generation::text);
+    end if;
+  end if;
   insert into public.job_queue (job_type, payload, priority, run_at, max_attempts)
   values (p_job_type, coalesce(p_payload, '{}'::jsonb), coalesce(p_priority, 0),
           coalesce(p_scheduled_at, now()), coalesce(p_max_attempts, 3))
-  returning id
+  returning id into v_id;
+  return v_id;
+end;
 $$;
 
 -- claim_next_job(p_job_types): claims one due job (of the given types, or any) for the caller's session,
@@ -153,6 +241,8 @@ declare
   f text;
 begin
   foreach f in array array[
+    'public.original_payload_number(text)',
+    'public.adopt_original_request(uuid, jsonb)',
     'public.enqueue_job(text, jsonb, integer, timestamptz, integer)',
     'public.claim_next_job(text[])',
     'public.complete_job(bigint, text, jsonb)',

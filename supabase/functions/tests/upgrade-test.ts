@@ -125,8 +125,29 @@ Deno.test("upgrade: db push onto the original Picture database keeps every row a
       if (!changesByDesign(name)) assertEquals(queries[name], out, `client query ${name}`);
     }
 
+    // The original start-generation, still deployed for a moment after the push, writes its row and calls
+    // enqueue_job as it did: the job is this project's, and runs.
+    const alice = "27c845dd-9a44-428c-9c49-174bff0e23cf";
+    const [late] = await db
+      .sql`insert into public.image_generations (user_id, prompt, model, width, height, status)
+      values (${alice}, 'started by the original function', 'flux-schnell', 1024, 1024, 'pending') returning id`;
+    const payload = {
+      generation_id: late.id,
+      user_id: alice,
+      prompt: "started by the original function",
+      model_id: "black-forest-labs/flux-schnell",
+      width: 1024,
+      height: 1024,
+      num_inference_steps: 4,
+    };
+    await db.sql`select public.enqueue_job(p_job_type => 'generate-image', p_priority => 0,
+                                           p_payload => ${JSON.stringify(payload)}::text::jsonb)`;
+    inFlight.push({ id: late.id, replicate_prediction_id: null });
+
     // The unfinished work runs to an end: completed, or failed with a reason. Nothing is paid twice.
     await drain(stack, inFlight.map((g) => g.id));
+    const [lateRow] = await db.sql`select status from public.image_generations where id = ${late.id}`;
+    assertEquals(lateRow.status, "completed", "the original start-generation's late job ran");
     const ended = await db.sql<{ id: string; status: string; error_message: string | null }[]>`
       select id, status, error_message from public.image_generations where id = any(${
       inFlight.map((g) => g.id)
