@@ -111,6 +111,9 @@ alter table public.models
   add column if not exists sort_order integer,
   add column if not exists cost_per_generation numeric,
   add column if not exists estimated_time_seconds integer,
+  -- Usage units (about $0.001 each) one output image is charged against the usage limits
+  -- (docs/ARCHITECTURE.md, "Cost safety"); written from the catalog.
+  add column if not exists cost_weight integer not null default 1 check (cost_weight >= 0),
   add column if not exists created_at timestamptz default now(),
   add column if not exists updated_at timestamptz default now();
 

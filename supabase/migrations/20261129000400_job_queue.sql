@@ -20,6 +20,9 @@ create table public.job_queue (
   -- Identifies one logical step (e.g. 'generate-image:<generation id>') so enqueueing it twice while it
   -- is unfinished returns the existing job.
   dedupe_key text,
+  -- The user the job works for (its generation's), so claiming can keep one user's backlog from holding
+  -- every worker slot (usage_settings.user_jobs_in_flight); null for jobs of no one user.
+  owner_id uuid,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   completed_at timestamptz
@@ -44,6 +47,11 @@ alter table public.job_queue enable row level security;
 revoke all on public.job_queue from anon, authenticated;
 revoke all on sequence public.job_queue_id_seq from anon, authenticated;
 
+-- Owners of jobs being processed: claiming counts them (fair claiming).
+create index job_queue_processing_owner
+  on public.job_queue (owner_id)
+  where status = 'processing' and owner_id is not null;
+
 -- Enqueues a job and returns its id; with a dedupe_key already held by an unfinished job, returns that
 -- job's id and writes nothing.
 create function public.enqueue_job(
@@ -51,7 +59,8 @@ create function public.enqueue_job(
   payload jsonb default '{}'::jsonb,
   run_at timestamptz default now(),
   max_attempts integer default 3,
-  dedupe_key text default null
+  dedupe_key text default null,
+  owner_id uuid default null
 ) returns bigint
 language plpgsql
 set search_path = ''
@@ -62,10 +71,10 @@ declare
 begin
   -- Two rounds: the unfinished job holding the key may finish between the insert and the lookup.
   for round in 1..2 loop
-    insert into public.job_queue (job_type, payload, run_at, max_attempts, dedupe_key)
+    insert into public.job_queue (job_type, payload, run_at, max_attempts, dedupe_key, owner_id)
     values (enqueue_job.job_type, coalesce(enqueue_job.payload, '{}'::jsonb),
             coalesce(enqueue_job.run_at, now()), coalesce(enqueue_job.max_attempts, 3),
-            enqueue_job.dedupe_key)
+            enqueue_job.dedupe_key, enqueue_job.owner_id)
     on conflict (dedupe_key) where dedupe_key is not null and status in ('pending', 'processing')
     do nothing
     returning id into v_id;
@@ -83,6 +92,6 @@ begin
 end;
 $$;
 
-revoke execute on function public.enqueue_job(text, jsonb, timestamptz, integer, text)
+revoke execute on function public.enqueue_job(text, jsonb, timestamptz, integer, text, uuid)
   from public, anon, authenticated;
-grant execute on function public.enqueue_job(text, jsonb, timestamptz, integer, text) to service_role;
+grant execute on function public.enqueue_job(text, jsonb, timestamptz, integer, text, uuid) to service_role;

@@ -78,6 +78,19 @@ as $$
      and status in ('pending', 'queued', 'processing', 'downloading')
 $$;
 
+-- Users with `cap` or more jobs processing (fair claiming, see claim_next_job).
+create function public.job_owners_at_cap(cap integer) returns uuid[]
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(array_agg(owner_id), '{}')
+    from (select owner_id from public.job_queue
+           where status = 'processing' and owner_id is not null
+           group by owner_id
+          having count(*) >= cap) capped
+$$;
+
 -- Claims up to `batch` jobs for `worker_id` with a lease of `lease_seconds`. Takes processing jobs whose
 -- lease expired first (they have waited longest), then pending jobs that are due. A job whose lease
 -- expired on its last attempt is not retried: it fails with a reason, and so does its generation.
@@ -99,6 +112,10 @@ as $$
 declare
   v_claimed integer := 0;
   v_dead record;
+  v_cap integer;
+  v_capped uuid[];
+  v_now_capped uuid[];
+  v_round_claimed integer;
 begin
   if worker_id is null or worker_id = '' or batch is null or batch < 1 or batch > 1000
      or lease_seconds is null or lease_seconds < 1 then
@@ -141,7 +158,12 @@ begin
   get diagnostics v_claimed = row_count;
   end if;
 
-  if v_claimed < batch then
+  if v_claimed >= batch then
+    return;
+  end if;
+
+  v_cap := (select user_jobs_in_flight from public.usage_settings);
+  if v_cap is null then
     return query
       update public.job_queue j
          set status = 'processing',
@@ -155,7 +177,54 @@ begin
                 limit batch - v_claimed
                 for update skip locked))
       returning j.*;
+    return;
   end if;
+
+  -- Fair claiming: a user may have `user_jobs_in_flight` jobs processing at once. Users at that cap are
+  -- skipped in the scan (their backlog is walked past, never claimed), and a user gets only the slots
+  -- left under the cap. When a round fills someone's cap before the batch is full, the next round scans
+  -- past that user's backlog, so another user's job waiting behind it starts in this same claim.
+  -- Concurrent claims may each give a user one of the last slots: the cap can be exceeded by at most one
+  -- job per concurrent claimer.
+  v_capped := public.job_owners_at_cap(v_cap);
+  for v_round in 1..8 loop
+    return query
+      update public.job_queue j
+         set status = 'processing',
+             attempt_number = j.attempt_number + 1,
+             locked_by = claim_next_job.worker_id,
+             locked_until = now() + make_interval(secs => lease_seconds)
+       where j.id = any(array(
+               select c.id
+                 from (select d.id, d.priority, d.run_at,
+                              case when d.owner_id is null then false
+                                   else row_number() over (partition by d.owner_id
+                                                           order by d.priority desc, d.run_at, d.id)
+                                        + (select count(*) from public.job_queue f
+                                            where f.status = 'processing' and f.owner_id = d.owner_id)
+                                        > v_cap
+                              end as over_cap
+                         from (select id, owner_id, priority, run_at
+                                 from public.job_queue
+                                where status = 'pending' and run_at <= now()
+                                  and (owner_id is null or owner_id <> all (v_capped))
+                                order by priority desc, run_at, id
+                                -- Enough candidates for the batch even when a cap turns some away.
+                                limit (batch - v_claimed) + v_cap
+                                for update skip locked) d) c
+                where not c.over_cap
+                order by c.priority desc, c.run_at, c.id
+                limit batch - v_claimed))
+      returning j.*;
+    get diagnostics v_round_claimed = row_count;
+    v_claimed := v_claimed + v_round_claimed;
+    exit when v_claimed >= batch or v_round_claimed = 0;
+    -- Under-filled: either the due jobs ran out (done) or someone's cap turned jobs away (go again,
+    -- skipping them too).
+    v_now_capped := public.job_owners_at_cap(v_cap);
+    exit when cardinality(v_now_capped) <= cardinality(v_capped);
+    v_capped := v_now_capped;
+  end loop;
 end;
 $$;
 
@@ -280,7 +349,7 @@ select job_type,
  group by job_type;
 
 -- Deletes finished jobs older than the given ages, in chunks so the table is never locked for long,
--- and pg_cron's run history (never cleaned automatically). Returns what it deleted.
+-- pg_cron's run history (never cleaned automatically) and old usage charges. Returns what it deleted.
 create function public.prune_job_queue(
   completed_older_than interval default interval '7 days',
   failed_older_than interval default interval '30 days',
@@ -308,7 +377,9 @@ begin
     execute 'delete from cron.job_run_details where end_time < now() - $1' using cron_history_older_than;
     get diagnostics v_cron = row_count;
   end if;
-  return jsonb_build_object('jobs_deleted', v_jobs, 'cron_runs_deleted', v_cron);
+  -- Usage charges past the longest window (a day) and old project buckets go with them.
+  return jsonb_build_object('jobs_deleted', v_jobs, 'cron_runs_deleted', v_cron,
+                            'usage', public.prune_usage());
 end;
 $$;
 
@@ -473,6 +544,7 @@ begin
     'public.job_queue_clear_lock()',
     'public.job_retry_delay(integer, double precision, double precision, double precision)',
     'public.fail_generation_of_job(jsonb, text)',
+    'public.job_owners_at_cap(integer)',
     'public.claim_next_job(text, integer, integer)',
     'public.extend_lease(bigint, text, integer)',
     'public.job_lease_lost(bigint, text)',

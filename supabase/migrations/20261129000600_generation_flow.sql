@@ -26,8 +26,11 @@ $$;
 --   {"outcome":"created","generation_id","job_id","status":"queued"}
 --   {"outcome":"existing","generation_id","job_id","status"}       same Idempotency-Key, same request
 --   {"outcome":"idempotency_conflict","generation_id"}            same key, different request
---   {"outcome":"pending_limit","pending":n,"limit":m}             too many unfinished generations
+--   {"outcome":"pending_limit","pending":n,"limit":m}             too many images in progress
+--   {"outcome":"usage_limit"|"usage_request_too_large",...}       a usage limit (charge_usage)
 --   {"outcome":"unknown_user"}                                    token's user no longer exists
+-- Limits, all under the user's lock: images in progress (`p_max_pending`, or the anonymous setting),
+-- then the usage windows and the project cap (charge_usage, which also records the charge).
 create function public.start_generation(
   p_user_id uuid,
   p_prompt text,
@@ -37,7 +40,8 @@ create function public.start_generation(
   p_idempotency_key text default null,
   p_request_fingerprint text default null,
   p_max_pending integer default 10,
-  p_model_id uuid default null
+  p_model_id uuid default null,
+  p_anonymous boolean default false
 ) returns jsonb
 language plpgsql
 -- Definer rights: it reads auth.users and writes profiles, which the API roles cannot. Safe because only
@@ -48,8 +52,11 @@ as $$
 declare
   v_existing record;
   v_pending integer;
+  v_max_pending integer;
+  v_images integer := greatest(coalesce((p_params ->> 'num_outputs')::integer, 1), 1);
   v_model record;
-  v_id uuid;
+  v_refusal jsonb;
+  v_id uuid := gen_random_uuid();
   v_job bigint;
 begin
   if p_user_id is null or p_max_pending is null or p_max_pending < 1 or p_replicate_model is null then
@@ -90,34 +97,49 @@ begin
   -- The statements below are written out here rather than shared through SQL helper functions: PL/pgSQL
   -- caches their plans, while a (non-inlined) SQL function is planned again on every call in Postgres 15
   -- (scripts/bench start-generation measured ~60 µs a call for two such helpers).
-  -- Unfinished generations the backend accepted, counted up to the limit (the answer only needs
-  -- "under or not"); a client-inserted row counts once generate-image attached a request to it.
-  select count(*) into v_pending
-    from (select 1
+  -- Images of unfinished generations the backend accepted (a generation weighs its num_outputs), read
+  -- up to the limit's number of rows (each weighs at least one, so that decides "under or not"); a
+  -- client-inserted row counts once generate-image attached a request to it.
+  v_max_pending := case when p_anonymous
+                        then coalesce((select anonymous_max_pending_images from public.usage_settings),
+                                      p_max_pending)
+                        else p_max_pending end;
+  select coalesce(sum(greatest(coalesce((params ->> 'num_outputs')::integer, 1), 1)), 0) into v_pending
+    from (select params
             from public.image_generations
            where user_id = p_user_id
              and status in ('pending', 'queued', 'processing', 'downloading')
              and replicate_model is not null
-           limit p_max_pending) unfinished;
-  if v_pending >= p_max_pending then
-    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', p_max_pending);
+           limit v_max_pending) unfinished;
+  if v_pending + v_images > v_max_pending then
+    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', v_max_pending,
+                              'images', v_images);
   end if;
 
   -- The models row: by the uuid the client named, else by the catalog id.
   if p_model_id is not null then
-    select id, name into v_model from public.models where id = p_model_id;
+    select id, name, cost_weight into v_model from public.models where id = p_model_id;
   else
-    select id, name into v_model from public.models where replicate_id = p_replicate_model;
+    select id, name, cost_weight into v_model from public.models where replicate_id = p_replicate_model;
+  end if;
+
+  -- Charged as accepted: the model's weight per image (a model without a row weighs as the dearest).
+  v_refusal := public.charge_usage(
+    p_user_id, v_id,
+    coalesce(v_model.cost_weight, (select max(cost_weight) from public.models), 1) * v_images,
+    p_anonymous);
+  if v_refusal is not null then
+    return v_refusal;
   end if;
 
   insert into public.image_generations
-    (user_id, prompt, negative_prompt, model, model_id, style, width, height, steps, guidance_scale,
+    (id, user_id, prompt, negative_prompt, model, model_id, style, width, height, steps, guidance_scale,
      seed, source_image_url, generation_strength, status,
      replicate_model, params, adjusted, idempotency_key, request_fingerprint)
   values
     -- The original columns hold the values applied, from the validated params (see the mapping above
     -- the table's columns in docs/ARCHITECTURE.md, "Data model").
-    (p_user_id, p_prompt, p_params ->> 'negative_prompt', coalesce(v_model.name, p_replicate_model),
+    (v_id, p_user_id, p_prompt, p_params ->> 'negative_prompt', coalesce(v_model.name, p_replicate_model),
      v_model.id, p_params ->> 'style', (p_params ->> 'width')::integer,
      (p_params ->> 'height')::integer, (p_params ->> 'num_inference_steps')::integer,
      (p_params ->> 'guidance_scale')::numeric, (p_params ->> 'seed')::bigint,
@@ -125,13 +147,13 @@ begin
      -- pending → queued happen in this one transaction: the first committed state is queued.
      'queued',
      p_replicate_model, coalesce(p_params, '{}'::jsonb), coalesce(p_adjusted, '[]'::jsonb),
-     p_idempotency_key, p_request_fingerprint)
-  returning id into v_id;
+     p_idempotency_key, p_request_fingerprint);
 
   v_job := public.enqueue_job(
     job_type => 'generate-image',
     payload => jsonb_build_object('generation_id', v_id),
-    dedupe_key => 'generate-image:' || v_id::text
+    dedupe_key => 'generate-image:' || v_id::text,
+    owner_id => p_user_id
   );
 
   return jsonb_build_object('outcome', 'created', 'generation_id', v_id, 'job_id', v_job,
@@ -146,6 +168,7 @@ $$;
 --   {"outcome":"not_found"}                                     no such row, or not the caller's
 --   {"outcome":"not_pending","status"}                          the row was cancelled or failed first
 --   {"outcome":"pending_limit","pending","limit"}
+--   {"outcome":"usage_limit"|"usage_request_too_large",...}    as start_generation
 create function public.attach_generation(
   p_user_id uuid,
   p_generation_id uuid,
@@ -154,7 +177,8 @@ create function public.attach_generation(
   p_params jsonb default '{}'::jsonb,
   p_adjusted jsonb default '[]'::jsonb,
   p_max_pending integer default 10,
-  p_model_id uuid default null
+  p_model_id uuid default null,
+  p_anonymous boolean default false
 ) returns jsonb
 language plpgsql
 security definer
@@ -163,7 +187,10 @@ as $$
 declare
   v_row public.image_generations;
   v_pending integer;
+  v_max_pending integer;
+  v_images integer := greatest(coalesce((p_params ->> 'num_outputs')::integer, 1), 1);
   v_model record;
+  v_refusal jsonb;
   v_job bigint;
 begin
   if p_user_id is null or p_generation_id is null or p_replicate_model is null
@@ -188,21 +215,34 @@ begin
   end if;
 
   -- As in start_generation (this row, not attached yet, does not count).
-  select count(*) into v_pending
-    from (select 1
+  v_max_pending := case when p_anonymous
+                        then coalesce((select anonymous_max_pending_images from public.usage_settings),
+                                      p_max_pending)
+                        else p_max_pending end;
+  select coalesce(sum(greatest(coalesce((params ->> 'num_outputs')::integer, 1), 1)), 0) into v_pending
+    from (select params
             from public.image_generations
            where user_id = p_user_id
              and status in ('pending', 'queued', 'processing', 'downloading')
              and replicate_model is not null
-           limit p_max_pending) unfinished;
-  if v_pending >= p_max_pending then
-    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', p_max_pending);
+           limit v_max_pending) unfinished;
+  if v_pending + v_images > v_max_pending then
+    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', v_max_pending,
+                              'images', v_images);
   end if;
 
   if p_model_id is not null then
-    select id, name into v_model from public.models where id = p_model_id;
+    select id, name, cost_weight into v_model from public.models where id = p_model_id;
   else
-    select id, name into v_model from public.models where replicate_id = p_replicate_model;
+    select id, name, cost_weight into v_model from public.models where replicate_id = p_replicate_model;
+  end if;
+
+  v_refusal := public.charge_usage(
+    p_user_id, v_row.id,
+    coalesce(v_model.cost_weight, (select max(cost_weight) from public.models), 1) * v_images,
+    p_anonymous);
+  if v_refusal is not null then
+    return v_refusal;
   end if;
 
   -- The call's validated request is what runs: its applied values replace what the client stored.
@@ -228,7 +268,8 @@ begin
   v_job := public.enqueue_job(
     job_type => 'generate-image',
     payload => jsonb_build_object('generation_id', v_row.id),
-    dedupe_key => 'generate-image:' || v_row.id::text
+    dedupe_key => 'generate-image:' || v_row.id::text,
+    owner_id => p_user_id
   );
   return jsonb_build_object('outcome', 'attached', 'generation_id', v_row.id, 'job_id', v_job,
                             'status', 'queued');
@@ -441,8 +482,8 @@ declare
 begin
   foreach f in array array[
     'public.generation_job_id(uuid)',
-    'public.start_generation(uuid, text, text, jsonb, jsonb, text, text, integer, uuid)',
-    'public.attach_generation(uuid, uuid, text, text, jsonb, jsonb, integer, uuid)',
+    'public.start_generation(uuid, text, text, jsonb, jsonb, text, text, integer, uuid, boolean)',
+    'public.attach_generation(uuid, uuid, text, text, jsonb, jsonb, integer, uuid, boolean)',
     'public.resolve_model(uuid)',
     'public.get_generation(uuid)',
     'public.start_generation_processing(uuid)',

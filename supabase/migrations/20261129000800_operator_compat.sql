@@ -127,7 +127,8 @@ begin
         payload => jsonb_build_object('generation_id', v_generation),
         run_at => coalesce(p_scheduled_at, now()),
         max_attempts => coalesce(p_max_attempts, 3),
-        dedupe_key => 'generate-image:' || v_generation::text);
+        dedupe_key => 'generate-image:' || v_generation::text,
+        owner_id => (select user_id from public.image_generations where id = v_generation));
     end if;
   end if;
   insert into public.job_queue (job_type, payload, priority, run_at, max_attempts)

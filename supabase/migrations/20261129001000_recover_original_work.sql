@@ -22,7 +22,7 @@ begin
   end if;
 
   for v_gen in
-    select g.id,
+    select g.id, g.user_id,
            (select j.payload from public.job_queue_v1 j
              where j.payload ->> 'generation_id' = g.id::text and j.job_type = 'generate-image'
              order by (j.status in ('pending', 'processing')) desc, j.created_at desc
@@ -48,7 +48,8 @@ begin
     perform public.enqueue_job(
       job_type => 'generate-image',
       payload => jsonb_build_object('generation_id', v_gen.id, 'carried_over', true),
-      dedupe_key => 'generate-image:' || v_gen.id::text
+      dedupe_key => 'generate-image:' || v_gen.id::text,
+      owner_id => v_gen.user_id
     );
     v_carried := v_carried + 1;
   end loop;

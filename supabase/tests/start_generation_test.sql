@@ -69,7 +69,7 @@ select is((pg_temp.start('a0000000-0000-4000-8000-00000000000a', p_limit => 2))-
   'under the limit: created');
 select is(
   pg_temp.start('a0000000-0000-4000-8000-00000000000a', p_limit => 2),
-  '{"outcome":"pending_limit","pending":2,"limit":2}'::jsonb,
+  '{"outcome":"pending_limit","pending":2,"limit":2,"images":1}'::jsonb,
   'at the limit: refused with the count'
 );
 select is((select count(*)::int from public.image_generations

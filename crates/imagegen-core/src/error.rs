@@ -12,6 +12,8 @@ pub struct ApiError {
     pub message: String,
     pub code: &'static str,
     pub field: Option<&'static str>,
+    /// Seconds after which the same request may succeed: the `Retry-After` header and `retry_after`.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Serialize for ApiError {
@@ -22,6 +24,9 @@ impl Serialize for ApiError {
         map.serialize_entry("code", self.code)?;
         if let Some(field) = self.field {
             map.serialize_entry("field", field)?;
+        }
+        if let Some(secs) = self.retry_after_secs {
+            map.serialize_entry("retry_after", &secs)?;
         }
         map.end()
     }
@@ -35,6 +40,7 @@ impl ApiError {
             message: message.into(),
             code,
             field: Some(field),
+            retry_after_secs: None,
         }
     }
 
@@ -45,7 +51,14 @@ impl ApiError {
             message: message.into(),
             code,
             field: None,
+            retry_after_secs: None,
         }
+    }
+
+    /// The same error, saying when to try again.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     /// The JSON body.

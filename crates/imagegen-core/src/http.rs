@@ -108,6 +108,9 @@ impl Response {
                 ),
             ));
         }
+        if let Some(secs) = e.retry_after_secs {
+            r.headers.push(("retry-after", secs.to_string()));
+        }
         r
     }
 

@@ -24,7 +24,10 @@ pub trait Platform {
 pub enum SqlType {
     Uuid,
     Text,
+    /// `integer` (int4): counts and seconds, never ids.
     Int,
+    /// `bigint`: job ids (a bigint identity; past 2^31 an int4 cast would fail every call).
+    Bigint,
     Jsonb,
     Bool,
 }

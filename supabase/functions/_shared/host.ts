@@ -22,7 +22,7 @@ const RPC_ALLOWED = new Set([
   "extend_lease",
   "enqueue_job",
 ]);
-const SQL_TYPES = new Set(["uuid", "text", "int", "jsonb", "bool"]);
+const SQL_TYPES = new Set(["uuid", "text", "int", "bigint", "jsonb", "bool"]);
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 type Arg = { name: string; type: string; value: string | null };

@@ -118,7 +118,22 @@ impl Usd {
     pub fn as_f64(self) -> f64 {
         f64::from(self.0) / 1e6
     }
+
+    /// In usage units ([`USAGE_UNIT_MICROS`] each), rounded up: what one output image is charged
+    /// against the usage limits (`models.cost_weight`). At least 1, so no model is free to abuse.
+    pub const fn usage_units(self) -> u32 {
+        let units = self.0.div_ceil(USAGE_UNIT_MICROS);
+        if units == 0 {
+            1
+        } else {
+            units
+        }
+    }
 }
+
+/// One usage unit in millionths of a dollar: $0.001 at list price. The usage limits (`usage_settings`)
+/// are written in these units, so an hourly limit of 1000 is about one dollar of Replicate spend.
+pub const USAGE_UNIT_MICROS: u32 = 1_000;
 
 /// One model and the product decisions about it; its capabilities come from its Replicate schema.
 #[derive(Debug, PartialEq, Eq)]

@@ -20,6 +20,8 @@
 //!   ratios its bounds allow.
 //! - `sort_order`: catalog order from 1; `is_default`: [`DEFAULT_MODEL_ID`] only.
 //! - `cost_per_generation` (USD per image) and `estimated_time_seconds`: see `models.rs` for sources.
+//! - `cost_weight`: usage units charged per output image (the cost in $0.001, rounded up; see
+//!   `Usd::usage_units`); operators may change it in the table, and the next catalog push writes it back.
 
 use super::{Model, DEFAULT_MODEL_ID, MODELS};
 use crate::replicate::schema::{Access, DefaultValue, Kind};
@@ -105,6 +107,7 @@ pub const COLUMNS: &[&str] = &[
     "sort_order",
     "cost_per_generation",
     "estimated_time_seconds",
+    "cost_weight",
 ];
 
 /// The cells of `m`'s row, in [`COLUMNS`] order; `index` is its place in the catalog.
@@ -157,6 +160,7 @@ fn cells(m: &Model, index: usize) -> Vec<Cell> {
         Cell::Int(Some(index as i64 + 1)),
         Cell::Num(Some(m.cost.as_f64())),
         Cell::Int(Some(i64::from(m.estimated_seconds))),
+        Cell::Int(Some(i64::from(m.cost.usage_units()))),
     ]
 }
 

@@ -85,6 +85,10 @@ pub enum CompleteOutcome {
     NotFound,
 }
 
+/// Longest delay passed to SQL (a day): Replicate's `retry_after` or a defer comes from outside, and
+/// an int4 argument must never overflow on it.
+pub const MAX_DELAY_SECS: u64 = 86_400;
+
 pub async fn complete<R: Rpc>(
     rpc: &R,
     job_id: i64,
@@ -92,7 +96,7 @@ pub async fn complete<R: Rpc>(
     how: &Completion,
 ) -> Result<CompleteOutcome, RpcError> {
     let mut args = vec![
-        SqlArg::new("job_id", SqlType::Int, job_id.to_string()),
+        SqlArg::new("job_id", SqlType::Bigint, job_id.to_string()),
         SqlArg::new("worker_id", SqlType::Text, worker),
     ];
     match how {
@@ -115,7 +119,7 @@ pub async fn complete<R: Rpc>(
             args.push(SqlArg::optional(
                 "retry_delay_seconds",
                 SqlType::Int,
-                retry_in_secs.map(|s| s.to_string()),
+                retry_in_secs.map(|s| s.min(MAX_DELAY_SECS).to_string()),
             ));
         }
     }
@@ -131,9 +135,13 @@ pub async fn defer<R: Rpc>(
     delay_secs: u64,
 ) -> Result<CompleteOutcome, RpcError> {
     let args = [
-        SqlArg::new("job_id", SqlType::Int, job_id.to_string()),
+        SqlArg::new("job_id", SqlType::Bigint, job_id.to_string()),
         SqlArg::new("worker_id", SqlType::Text, worker),
-        SqlArg::new("delay_seconds", SqlType::Int, delay_secs.to_string()),
+        SqlArg::new(
+            "delay_seconds",
+            SqlType::Int,
+            delay_secs.min(MAX_DELAY_SECS).to_string(),
+        ),
     ];
     let row = one(rpc.call("defer_job", &args).await?, "defer_job")?;
     serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("defer_job: {e}")))
@@ -147,7 +155,7 @@ pub async fn extend_lease<R: Rpc>(
     secs: u32,
 ) -> Result<bool, RpcError> {
     let args = [
-        SqlArg::new("job_id", SqlType::Int, job_id.to_string()),
+        SqlArg::new("job_id", SqlType::Bigint, job_id.to_string()),
         SqlArg::new("worker_id", SqlType::Text, worker),
         SqlArg::new("seconds", SqlType::Int, secs.to_string()),
     ];

@@ -43,8 +43,19 @@ pub enum StartOutcome {
     },
     /// The idempotency key was used before for a different request: nothing was written.
     IdempotencyConflict { generation_id: Uuid },
-    /// The user already has `pending` unfinished generations, at or over `limit`.
-    PendingLimit { pending: i64, limit: i64 },
+    /// The user has `pending` images in progress and `images` more would pass `limit`.
+    PendingLimit {
+        pending: i64,
+        limit: i64,
+        #[serde(default = "one_image")]
+        images: i64,
+    },
+    /// A usage limit refuses the charge (nothing was written).
+    #[serde(rename = "usage_limit")]
+    UsageLimit(UsageRefusal),
+    /// The request alone costs more than a usage limit allows.
+    #[serde(rename = "usage_request_too_large")]
+    UsageRequestTooLarge(UsageRefusal),
     /// The token's user is not in `auth.users` (deleted after the token was issued).
     UnknownUser,
     /// attach: no such row, or not the caller's (the same answer, so ids are no oracle).
@@ -57,20 +68,51 @@ pub enum StartOutcome {
     },
 }
 
+fn one_image() -> i64 {
+    1
+}
+
+/// Which usage limit refused a generation (`charge_usage` in `..._usage_limits.sql`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UsageRefusal {
+    /// `user_hour`, `user_day`, `anonymous_hour`, `anonymous_day` or `project_hour`.
+    pub scope: String,
+    pub limit: i64,
+    /// Units used in the window (absent when the request alone is too large).
+    #[serde(default)]
+    pub used: Option<i64>,
+    /// Units this request would cost.
+    pub units: i64,
+    /// When the same request fits again (absent when it never will).
+    #[serde(default)]
+    pub retry_after_seconds: Option<u64>,
+}
+
+/// The caller's limits that the SQL cannot know: the pending limit set for the functions
+/// (`MAX_PENDING_GENERATIONS`) and whether the token is an anonymous sign-in's (their own limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerLimits {
+    pub max_pending: u32,
+    pub anonymous: bool,
+}
+
 /// The arguments both functions share: the validated request as the row stores it (SQL fills the
 /// original columns from `p_params`). Arguments at their SQL default are left out: fewer bytes per call,
 /// and the host prepares one statement per argument set.
 fn request_args(
     request: &GenerationRequest,
     model_row: Option<Uuid>,
-    max_pending: u32,
+    limits: CallerLimits,
 ) -> Vec<SqlArg> {
     let mut args = vec![
         SqlArg::new("p_prompt", SqlType::Text, request.prompt.as_str()),
         SqlArg::new("p_replicate_model", SqlType::Text, request.model.id),
         SqlArg::new("p_params", SqlType::Jsonb, request.params().to_string()),
-        SqlArg::new("p_max_pending", SqlType::Int, max_pending.to_string()),
+        SqlArg::new("p_max_pending", SqlType::Int, limits.max_pending.to_string()),
     ];
+    if limits.anonymous {
+        args.push(SqlArg::new("p_anonymous", SqlType::Bool, "true"));
+    }
     if !request.adjusted.is_empty() {
         let adjusted = request.adjusted_json().to_string();
         args.push(SqlArg::new("p_adjusted", SqlType::Jsonb, adjusted));
@@ -89,9 +131,9 @@ pub async fn call<R: Rpc>(
     request: &GenerationRequest,
     model_row: Option<Uuid>,
     idempotency_key: Option<&IdempotencyKey>,
-    max_pending: u32,
+    limits: CallerLimits,
 ) -> Result<StartOutcome, RpcError> {
-    let mut args = request_args(request, model_row, max_pending);
+    let mut args = request_args(request, model_row, limits);
     args.push(SqlArg::new("p_user_id", SqlType::Uuid, user.to_string()));
     if let Some(key) = idempotency_key {
         args.push(SqlArg::new(
@@ -116,9 +158,9 @@ pub async fn attach<R: Rpc>(
     generation_id: Uuid,
     request: &GenerationRequest,
     model_row: Option<Uuid>,
-    max_pending: u32,
+    limits: CallerLimits,
 ) -> Result<StartOutcome, RpcError> {
-    let mut args = request_args(request, model_row, max_pending);
+    let mut args = request_args(request, model_row, limits);
     args.extend([
         SqlArg::new("p_user_id", SqlType::Uuid, user.to_string()),
         SqlArg::new("p_generation_id", SqlType::Uuid, generation_id.to_string()),

@@ -5,6 +5,7 @@ pub mod models;
 pub mod process_generation;
 pub mod process_jobs;
 pub mod start_generation;
+mod usage;
 
 use crate::auth::{bearer_token, AuthError, Claims, JwtVerifier};
 use crate::error::ApiError;

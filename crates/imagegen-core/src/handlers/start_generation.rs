@@ -1,7 +1,7 @@
 //! `POST /functions/v1/start-generation`: verify the user's token, parse the body, make one SQL call,
 //! answer `{success, generation_id, job_id, status: "queued", message, adjusted}`.
 
-use super::{auth_error, database_error, request_id, verify_token};
+use super::{auth_error, database_error, request_id, usage, verify_token};
 use crate::config::AppContext;
 use crate::db::start_generation::{self as db, JobId, StartOutcome};
 use crate::error::ApiError;
@@ -148,13 +148,16 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
     };
     let (request, model_row) = validate(rpc, &raw, log).await?;
 
-    let max_pending = ctx.config.max_pending;
+    let limits = db::CallerLimits {
+        max_pending: ctx.config.max_pending,
+        anonymous: claims.is_anonymous,
+    };
     let outcome = match row {
         None => {
             let key = idempotency_key.as_ref();
-            db::call(rpc, user, &request, model_row, key, max_pending).await
+            db::call(rpc, user, &request, model_row, key, limits).await
         }
-        Some(row) => db::attach(rpc, user, row, &request, model_row, max_pending).await,
+        Some(row) => db::attach(rpc, user, row, &request, model_row, limits).await,
     }
     .map_err(|e| {
         log.detail = Some(e.to_string());
@@ -199,19 +202,26 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
                 code: "idempotency_key_reused",
                 message: "this Idempotency-Key was already used for a different request".into(),
                 field: Some("Idempotency-Key"),
+                retry_after_secs: None,
             })
         }
-        StartOutcome::PendingLimit { pending, limit } => Err(ApiError::new(
+        StartOutcome::PendingLimit { pending, limit, images } => Err(ApiError::new(
             429,
             "too_many_pending",
-            format!("you have {pending} generations in progress and the limit is {limit}; wait for one to finish"),
-        )),
+            format!(
+                "you have {pending} images in progress and this request adds {images}; the limit is {limit}, so wait for one to finish"
+            ),
+        )
+        .retry_after(usage::PENDING_RETRY_SECS)),
+        StartOutcome::UsageLimit(refusal) => Err(usage::limit_error(&refusal)),
+        StartOutcome::UsageRequestTooLarge(refusal) => Err(usage::too_large_error(&refusal)),
         StartOutcome::UnknownUser => Err(ApiError::new(401, "user_not_found", "the user of this token no longer exists")),
         StartOutcome::NotFound => Err(ApiError {
             status: 404,
             code: "generation_not_found",
             message: "generation_id does not name a generation of yours".into(),
             field: Some("generation_id"),
+            retry_after_secs: None,
         }),
         StartOutcome::NotPending { status, error_message } => Err(ApiError {
             status: 409,
@@ -221,6 +231,7 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
                 None => format!("this generation is already {status}"),
             },
             field: Some("generation_id"),
+            retry_after_secs: None,
         }),
     }
 }

@@ -115,7 +115,7 @@ fn rows_hold_the_catalog_values() {
             "strength_min": null, "strength_max": null,
             "supported_aspect_ratios": ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"],
             "is_active": true, "is_default": true, "sort_order": 1,
-            "cost_per_generation": 0.003, "estimated_time_seconds": 2,
+            "cost_per_generation": 0.003, "estimated_time_seconds": 2, "cost_weight": 3,
         })
     );
     let sdxl = row("stability-ai/sdxl");
@@ -207,5 +207,17 @@ fn models_migration_upserts_by_replicate_id_and_deactivates_the_rest() {
     );
     for c in MODEL_ROW_COLUMNS {
         assert!(sql.contains(&format!("{c} = excluded.{c}")) || *c == "replicate_id");
+    }
+}
+
+#[test]
+fn cost_weights_round_up_and_never_reach_zero() {
+    use crate::catalog::Usd;
+    assert_eq!(Usd::from_micros(3_000).usage_units(), 3);
+    assert_eq!(Usd::from_micros(2_500).usage_units(), 3, "a part unit is charged whole");
+    assert_eq!(Usd::from_micros(39_000).usage_units(), 39);
+    assert_eq!(Usd::from_micros(0).usage_units(), 1, "no model is free to abuse");
+    for m in crate::catalog::MODELS {
+        assert!(f64::from(m.cost.usage_units()) * 0.001 >= m.cost.as_f64(), "{}", m.id);
     }
 }
