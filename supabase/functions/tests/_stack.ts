@@ -228,6 +228,14 @@ export class Stack {
     return { id, email, token: await signHs256(userClaims(id, email)) };
   }
 
+  /** A user of an anonymous sign-in: no email, `is_anonymous: true` in the token (as GoTrue issues). */
+  async newGuest(): Promise<TestUser> {
+    const id = crypto.randomUUID();
+    await this.sql`insert into auth.users (id, email) values (${id}, null)`;
+    const claims = { ...userClaims(id, ""), is_anonymous: true, amr: [{ method: "anonymous" }] };
+    return { id, email: "", token: await signHs256(claims) };
+  }
+
   /** Calls a function through the gateway, as a client would. */
   call(fn: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
     const headers = new Headers(init.headers);

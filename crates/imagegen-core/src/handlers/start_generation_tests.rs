@@ -173,6 +173,42 @@ fn success_makes_one_call_with_typed_args() {
 }
 
 #[test]
+fn guests_are_marked_for_their_own_limits() {
+    let db = FakeDb::answering(created());
+    let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(db.arg("p_anonymous"), None, "signed-in users: the default");
+
+    let exp = (NOW_MS / 1000.0) as i64 + 3600;
+    let guest = sign_hs256(
+        &serde_json::json!({"sub": USER, "role": "authenticated", "aud": "authenticated", "exp": exp,
+            "is_anonymous": true}),
+        TEST_SECRET,
+    );
+    let db = FakeDb::answering(created());
+    let (r, _) = run(&db, head("POST", Some(&guest), &[]), BODY);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(db.arg("p_anonymous").as_deref(), Some("true"));
+}
+
+#[test]
+fn usage_refusals_are_429_with_retry_after() {
+    let db = FakeDb::answering(serde_json::json!({"outcome": "usage_limit", "scope": "user_day",
+        "limit": 5000, "used": 4990, "units": 25, "retry_after_seconds": 7200}));
+    let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(json(&r)["code"], "usage_limit_exceeded");
+    assert_eq!(json(&r)["retry_after"], 7200);
+    assert!(r.headers.contains(&("retry-after", "7200".into())));
+
+    let db = FakeDb::answering(serde_json::json!({"outcome": "usage_request_too_large",
+        "scope": "anonymous_hour", "limit": 100, "units": 240}));
+    let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
+    assert_eq!((r.status, json(&r)["code"].as_str()), (429, Some("usage_request_too_large")));
+    assert!(!r.headers.iter().any(|(k, _)| *k == "retry-after"));
+}
+
+#[test]
 fn token_problems_are_401_and_touch_nothing() {
     let anon = sign_hs256(
         &serde_json::json!({"role": "anon", "iss": "supabase-demo", "exp": 1983812996}),
