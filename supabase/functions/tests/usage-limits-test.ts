@@ -67,7 +67,11 @@ Deno.test("usage limits: guests have their own, smaller limits", async () => {
 
     assertEquals((await start(stack, guest, { num_outputs: 2 })).status, 200, "two images of the fast model");
     const busy = await start(stack, guest);
-    assertEquals([busy.status, busy.body.code], [429, "too_many_pending"], "a guest may have 2 images in progress");
+    assertEquals(
+      [busy.status, busy.body.code],
+      [429, "too_many_pending"],
+      "a guest may have 2 images in progress",
+    );
     assert(Number(busy.headers.get("retry-after")) > 0);
 
     // The same person signed in: the users' limits.
@@ -114,13 +118,18 @@ Deno.test("job ids past 2^31: a generation runs to completion", async () => {
     const until = Date.now() + 30_000;
     let row: Row = {};
     while (Date.now() < until) {
-      row = await (await stack.call(`start-generation?id=${res.body.generation_id}`, { token: user.token })).json();
+      row = await (await stack.call(`start-generation?id=${res.body.generation_id}`, { token: user.token }))
+        .json();
       if (row.status === "completed" || row.status === "failed") break;
       await new Promise((r) => setTimeout(r, 50));
     }
     assertEquals(row.status, "completed", String(row.error_message));
     const jobs = await stack.sql`select id::text, status from public.job_queue order by id`;
-    assertEquals(jobs.map((j) => j.status), ["completed", "completed"], "generate and download jobs completed");
+    assertEquals(
+      jobs.map((j) => j.status),
+      ["completed", "completed"],
+      "generate and download jobs completed",
+    );
     assert(jobs.every((j) => BigInt(j.id) >= 3000000000n));
   });
 });

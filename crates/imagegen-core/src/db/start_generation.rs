@@ -108,7 +108,11 @@ fn request_args(
         SqlArg::new("p_prompt", SqlType::Text, request.prompt.as_str()),
         SqlArg::new("p_replicate_model", SqlType::Text, request.model.id),
         SqlArg::new("p_params", SqlType::Jsonb, request.params().to_string()),
-        SqlArg::new("p_max_pending", SqlType::Int, limits.max_pending.to_string()),
+        SqlArg::new(
+            "p_max_pending",
+            SqlType::Int,
+            limits.max_pending.to_string(),
+        ),
     ];
     if limits.anonymous {
         args.push(SqlArg::new("p_anonymous", SqlType::Bool, "true"));

@@ -193,8 +193,10 @@ fn guests_are_marked_for_their_own_limits() {
 
 #[test]
 fn usage_refusals_are_429_with_retry_after() {
-    let db = FakeDb::answering(serde_json::json!({"outcome": "usage_limit", "scope": "user_day",
-        "limit": 5000, "used": 4990, "units": 25, "retry_after_seconds": 7200}));
+    let db = FakeDb::answering(
+        serde_json::json!({"outcome": "usage_limit", "scope": "user_day",
+        "limit": 5000, "used": 4990, "units": 25, "retry_after_seconds": 7200}),
+    );
     let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
     assert_eq!(r.status, 429, "{}", r.body);
     assert_eq!(json(&r)["code"], "usage_limit_exceeded");
@@ -204,7 +206,10 @@ fn usage_refusals_are_429_with_retry_after() {
     let db = FakeDb::answering(serde_json::json!({"outcome": "usage_request_too_large",
         "scope": "anonymous_hour", "limit": 100, "units": 240}));
     let (r, _) = run(&db, head("POST", Some(&user_token()), &[]), BODY);
-    assert_eq!((r.status, json(&r)["code"].as_str()), (429, Some("usage_request_too_large")));
+    assert_eq!(
+        (r.status, json(&r)["code"].as_str()),
+        (429, Some("usage_request_too_large"))
+    );
     assert!(!r.headers.iter().any(|(k, _)| *k == "retry-after"));
 }
 

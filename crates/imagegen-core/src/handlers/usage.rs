@@ -86,24 +86,45 @@ mod tests {
     #[test]
     fn a_full_window_says_which_and_when() {
         let e = limit_error(&refusal("user_hour", Some(90), Some(1200)));
-        assert_eq!((e.status, e.code, e.retry_after_secs), (429, "usage_limit_exceeded", Some(1200)));
-        assert!(e.message.contains("your usage limit for this hour"), "{}", e.message);
+        assert_eq!(
+            (e.status, e.code, e.retry_after_secs),
+            (429, "usage_limit_exceeded", Some(1200))
+        );
+        assert!(
+            e.message.contains("your usage limit for this hour"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("90 of 100 units") && e.message.contains("needs 25"));
         let e = limit_error(&refusal("anonymous_day", Some(99), Some(5)));
-        assert!(e.message.contains("guest") && e.message.contains("day"), "{}", e.message);
+        assert!(
+            e.message.contains("guest") && e.message.contains("day"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn the_project_cap_has_its_own_code() {
         let e = limit_error(&refusal("project_hour", Some(100), Some(60)));
-        assert_eq!((e.code, e.retry_after_secs), ("project_capacity_reached", Some(60)));
-        assert!(!e.message.contains("100"), "no project figures to users: {}", e.message);
+        assert_eq!(
+            (e.code, e.retry_after_secs),
+            ("project_capacity_reached", Some(60))
+        );
+        assert!(
+            !e.message.contains("100"),
+            "no project figures to users: {}",
+            e.message
+        );
     }
 
     #[test]
     fn too_large_never_says_wait() {
         let e = too_large_error(&refusal("anonymous_hour", None, None));
-        assert_eq!((e.status, e.code, e.retry_after_secs), (429, "usage_request_too_large", None));
+        assert_eq!(
+            (e.status, e.code, e.retry_after_secs),
+            (429, "usage_request_too_large", None)
+        );
         assert!(e.message.contains("fewer images"), "{}", e.message);
     }
 }

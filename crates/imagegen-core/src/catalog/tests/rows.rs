@@ -214,10 +214,22 @@ fn models_migration_upserts_by_replicate_id_and_deactivates_the_rest() {
 fn cost_weights_round_up_and_never_reach_zero() {
     use crate::catalog::Usd;
     assert_eq!(Usd::from_micros(3_000).usage_units(), 3);
-    assert_eq!(Usd::from_micros(2_500).usage_units(), 3, "a part unit is charged whole");
+    assert_eq!(
+        Usd::from_micros(2_500).usage_units(),
+        3,
+        "a part unit is charged whole"
+    );
     assert_eq!(Usd::from_micros(39_000).usage_units(), 39);
-    assert_eq!(Usd::from_micros(0).usage_units(), 1, "no model is free to abuse");
+    assert_eq!(
+        Usd::from_micros(0).usage_units(),
+        1,
+        "no model is free to abuse"
+    );
     for m in crate::catalog::MODELS {
-        assert!(f64::from(m.cost.usage_units()) * 0.001 >= m.cost.as_f64(), "{}", m.id);
+        assert!(
+            f64::from(m.cost.usage_units()) * 0.001 >= m.cost.as_f64(),
+            "{}",
+            m.id
+        );
     }
 }
