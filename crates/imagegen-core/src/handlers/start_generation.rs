@@ -213,15 +213,17 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
             message: "generation_id does not name a generation of yours".into(),
             field: Some("generation_id"),
         }),
-        StartOutcome::NotPending { status, error_message } => Err(ApiError {
-            status: 409,
-            code: "generation_not_pending",
-            message: match error_message {
-                Some(why) => format!("this generation is already {status} ({why})"),
-                None => format!("this generation is already {status}"),
-            },
-            field: Some("generation_id"),
-        }),
+        StartOutcome::NotPending { status, error_message } => {
+            // The row's reason may be older than this backend (the original wrote raw errors there):
+            // the log keeps it, the answer says only the status.
+            log.detail = error_message;
+            Err(ApiError {
+                status: 409,
+                code: "generation_not_pending",
+                message: format!("this generation is already {status}"),
+                field: Some("generation_id"),
+            })
+        }
     }
 }
 
