@@ -156,9 +156,10 @@ impl EdgeApp {
     /// Returns `undefined` when the request may pass, or the reason it may not.
     #[wasm_bindgen(js_name = gatewayRejection)]
     pub fn gateway_rejection(&self, authorization: Option<String>) -> Option<String> {
-        let ctx = match &self.inner.context {
-            Ok(ctx) => ctx,
-            Err(e) => return Some(e.answer().message),
+        // Supabase's gateway checks tokens with the project's keys, whatever this function's settings:
+        // with ours broken, let the request through to the function, which answers "not configured".
+        let Ok(ctx) = &self.inner.context else {
+            return None;
         };
         handlers::gateway_check(
             &ctx.verifier,

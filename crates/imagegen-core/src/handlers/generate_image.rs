@@ -92,7 +92,12 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
     let own = now + f64::from(wait_secs) * 1000.0;
     let deadline = stored.map_or(own, |first| first.min(own));
 
-    let (end, leads) = match waits.join(accepted.generation_id) {
+    let role = if accepted.replayed {
+        waits.join(accepted.generation_id)
+    } else {
+        Role::Lead(waits.lead(accepted.generation_id))
+    };
+    let (end, leads) = match role {
         Role::Lead(lead) => {
             let end = if accepted.replayed {
                 // A replay only observes: its generation's work was started (and counted against the

@@ -62,6 +62,19 @@ impl LegacyWaits {
         })
     }
 
+    /// The call that runs the generation's jobs leads its wait, always: a replay that raced ahead of it
+    /// and leads an observing wait keeps its own followers, later replays follow this one.
+    pub fn lead(&self, generation: Uuid) -> Lead<'_> {
+        let slot = Rc::new(Slot::default());
+        self.waits.borrow_mut().insert(generation, slot.clone());
+        Lead {
+            waits: self,
+            generation,
+            slot,
+            finished: false,
+        }
+    }
+
     /// How many generations a call of this isolate is waiting for.
     pub fn in_flight(&self) -> usize {
         self.waits.borrow().len()
@@ -86,7 +99,14 @@ impl Lead<'_> {
     }
 
     fn release(&self) {
-        self.waits.waits.borrow_mut().remove(&self.generation);
+        let mut waits = self.waits.waits.borrow_mut();
+        if waits
+            .get(&self.generation)
+            .is_some_and(|slot| Rc::ptr_eq(slot, &self.slot))
+        {
+            waits.remove(&self.generation);
+        }
+        drop(waits);
         self.slot.wake_all();
     }
 }
@@ -156,6 +176,27 @@ mod tests {
         }
         // The wait is over: the next call leads a new one.
         assert!(matches!(waits.join(GENERATION), Role::Lead(_)));
+    }
+
+    #[test]
+    fn the_call_running_the_jobs_leads_even_after_a_replay_raced_ahead() {
+        let waits = LegacyWaits::default();
+        let Role::Lead(observer) = waits.join(GENERATION) else {
+            panic!("the replay that came first leads")
+        };
+        let Role::Follow(early) = waits.join(GENERATION) else {
+            panic!("a replay follows")
+        };
+        let driver = waits.lead(GENERATION);
+        let Role::Follow(late) = waits.join(GENERATION) else {
+            panic!("a replay follows")
+        };
+        observer.finish(Ok(generation("processing")));
+        assert_eq!(waits.in_flight(), 1, "the driver's wait is still there");
+        driver.finish(Ok(generation("completed")));
+        assert_eq!(block_on(early), Some(Ok(generation("processing"))));
+        assert_eq!(block_on(late), Some(Ok(generation("completed"))));
+        assert_eq!(waits.in_flight(), 0);
     }
 
     #[test]
