@@ -67,6 +67,10 @@ alter table public.image_generations
   add column if not exists request_fingerprint text,
   -- When a worker first started on it: accept-to-start latency.
   add column if not exists started_at timestamptz,
+  -- Legacy generate-image: when the first call's wait ends (set once, by begin_legacy_wait). A replayed
+  -- call waits no longer than this, then answers "still running", so replays never add up to more
+  -- held requests than the first one's.
+  add column if not exists legacy_wait_until timestamptz,
   add column if not exists updated_at timestamptz not null default now();
 
 -- The statuses clients follow. An original table may carry a check of its own under this name: replaced.

@@ -16,7 +16,11 @@ create table public.job_queue (
   run_at timestamptz not null default now(),
   locked_by text,
   locked_until timestamptz,
+  -- A failed job's reason as its user reads it (it becomes the generation's error_message)...
   error_message text,
+  -- ... and what operators need: {"code": <stable failure code>, "detail": <SQL/Storage/network text>}.
+  -- Kept off the generation row, which its user may select.
+  error_details jsonb,
   -- Identifies one logical step (e.g. 'generate-image:<generation id>') so enqueueing it twice while it
   -- is unfinished returns the existing job.
   dedupe_key text,

@@ -67,7 +67,8 @@ as $$
     * (1 - jitter + 2 * jitter * random()))
 $$;
 
--- Marks a job's generation failed with the job's reason (no-op once the generation has finished).
+-- Marks a job's generation failed with the job's reason (no-op once the generation has finished). The
+-- reason is what its user reads: callers pass a fixed sentence (failure.rs), never internal detail.
 create function public.fail_generation_of_job(p_payload jsonb, p_reason text) returns void
 language sql
 set search_path = ''
@@ -93,7 +94,8 @@ $$;
 
 -- Claims up to `batch` jobs for `worker_id` with a lease of `lease_seconds`. Takes processing jobs whose
 -- lease expired first (they have waited longest), then pending jobs that are due. A job whose lease
--- expired on its last attempt is not retried: it fails with a reason, and so does its generation.
+-- expired on its last attempt is not retried: it fails with a reason, and so does its generation (the
+-- user's sentence is failure.rs's for worker_stopped; which worker stopped goes to error_details).
 -- Due jobs go by priority (higher first), then run_at and id.
 -- `where id = any(array(<locked ids>))` rather than `from <cte> where id = cte.id`, and the
 -- lease-recovery statements only when some lease has expired (scripts/bench queue measured both):
@@ -129,8 +131,10 @@ begin
   for v_dead in
     update public.job_queue j
        set status = 'failed',
-           error_message = format('lease expired during attempt %s of %s (worker %s stopped responding)',
-                                  j.attempt_number, j.max_attempts, j.locked_by),
+           error_message = 'The generation was interrupted; please try again.',
+           error_details = jsonb_build_object('code', 'worker_stopped', 'detail',
+             format('lease expired during attempt %s of %s (worker %s stopped responding)',
+                    j.attempt_number, j.max_attempts, j.locked_by)),
            completed_at = now(), locked_until = null
      where j.id = any(array(
              select id from public.job_queue
@@ -277,6 +281,8 @@ $$;
 --                                     (or + retry_delay_seconds when given, e.g. Replicate's retry_after)
 --   otherwise                     -> failed with `error`, and the job's generation fails with it
 --                                                                          {"outcome":"failed"}
+-- `error` is what the generation's user reads (a fixed sentence, failure.rs); `error_details` is what
+-- operators read ({"code", "detail"}: SQL, Storage or network text), kept on the job only.
 -- A worker that no longer holds the job gets {"outcome":"lease_lost",...} and nothing changes.
 create function public.complete_job(
   job_id bigint,
@@ -285,7 +291,8 @@ create function public.complete_job(
   error text default null,
   result jsonb default null,
   retryable boolean default true,
-  retry_delay_seconds integer default null
+  retry_delay_seconds integer default null,
+  error_details jsonb default null
 ) returns jsonb
 language plpgsql
 set search_path = ''
@@ -305,25 +312,27 @@ begin
   if success then
     update public.job_queue
        set status = 'completed', result = complete_job.result, error_message = null,
-           completed_at = now(), locked_by = null, locked_until = null
+           error_details = null, completed_at = now(), locked_by = null, locked_until = null
      where id = v_job.id;
     return jsonb_build_object('outcome', 'completed');
   end if;
 
-  v_reason := coalesce(nullif(btrim(error), ''), 'the job failed without a reason');
+  v_reason := coalesce(nullif(btrim(error), ''), 'The image could not be generated; please try again.');
   if coalesce(retryable, true) and v_job.attempt_number < v_job.max_attempts then
     v_run_at := now() + case when retry_delay_seconds is null
                              then public.job_retry_delay(v_job.attempt_number)
                              else make_interval(secs => greatest(retry_delay_seconds, 0)) end;
     update public.job_queue
-       set status = 'pending', run_at = v_run_at, error_message = v_reason
+       set status = 'pending', run_at = v_run_at, error_message = v_reason,
+           error_details = complete_job.error_details
      where id = v_job.id;
     return jsonb_build_object('outcome', 'retrying', 'run_at', v_run_at,
                               'attempt', v_job.attempt_number, 'max_attempts', v_job.max_attempts);
   end if;
 
   update public.job_queue
-     set status = 'failed', error_message = v_reason, completed_at = now(), locked_until = null
+     set status = 'failed', error_message = v_reason, error_details = complete_job.error_details,
+         completed_at = now(), locked_until = null
    where id = v_job.id;
   perform public.fail_generation_of_job(v_job.payload, v_reason);
   return jsonb_build_object('outcome', 'failed', 'error', v_reason);
@@ -548,7 +557,7 @@ begin
     'public.claim_next_job(text, integer, integer)',
     'public.extend_lease(bigint, text, integer)',
     'public.job_lease_lost(bigint, text)',
-    'public.complete_job(bigint, text, boolean, text, jsonb, boolean, integer)',
+    'public.complete_job(bigint, text, boolean, text, jsonb, boolean, integer, jsonb)',
     'public.prune_job_queue(interval, interval, interval)',
     'public.invoke_process_jobs()'
   ] loop

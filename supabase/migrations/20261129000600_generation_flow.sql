@@ -499,3 +499,30 @@ end;
 $$;
 revoke execute on function public.image_generations_failed_finish() from public, anon, authenticated;
 revoke execute on function public.image_generations_cancel_jobs() from public, anon, authenticated;
+
+-- Legacy generate-image: the deadline of the generation's synchronous wait. The first call sets it to
+-- now() + p_wait_seconds; every later call (a replay: same Idempotency-Key, or the mobile app's same
+-- generation_id) gets the stored one, so replays across isolates end when the first call's wait ends.
+-- Answers the deadline, or null when the generation does not exist.
+create function public.begin_legacy_wait(p_generation_id uuid, p_wait_seconds integer)
+returns timestamptz
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_until timestamptz;
+begin
+  -- Only the first call writes (replays would otherwise each send clients a Realtime UPDATE); a
+  -- concurrent first call waits for the row lock, then sees it set and reads it.
+  update public.image_generations
+     set legacy_wait_until = now() + make_interval(secs => greatest(coalesce(p_wait_seconds, 0), 0))
+   where id = p_generation_id and legacy_wait_until is null
+  returning legacy_wait_until into v_until;
+  if v_until is null then
+    select legacy_wait_until into v_until from public.image_generations where id = p_generation_id;
+  end if;
+  return v_until;
+end;
+$$;
+revoke execute on function public.begin_legacy_wait(uuid, integer) from public, anon, authenticated;
+grant execute on function public.begin_legacy_wait(uuid, integer) to service_role;

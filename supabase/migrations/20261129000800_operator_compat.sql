@@ -10,9 +10,6 @@
 --     taking text in third place (complete_job(bigint, text, text) below); this project's form takes a
 --     boolean there, and the jsonb form serves typed details and the one- and two-argument calls.
 
-alter table public.job_queue add column error_details jsonb;
-comment on column public.job_queue.error_details is 'Structured detail of the last error (operators, complete_job).';
-
 -- When the current attempt was claimed (the original's started_at; stuck_jobs reads it).
 alter table public.job_queue add column started_at timestamptz;
 
@@ -162,7 +159,9 @@ $$;
 
 -- complete_job(p_job_id, p_error_message, p_error_details): finishes a processing job whoever holds it:
 -- no error → completed; an error → retried with backoff while attempts remain, else failed (and its
--- generation with it), as the worker's own completion does.
+-- generation with it), as the worker's own completion does. The job keeps the operator's message; its
+-- generation, which the user reads, gets a fixed sentence (failure.rs, code job_failed), and the message
+-- goes to error_details with any details given.
 create function public.complete_job(
   p_job_id bigint,
   p_error_message text default null,
@@ -181,10 +180,21 @@ begin
     raise exception 'complete_job: job % is not processing (or does not exist)', p_job_id
       using errcode = 'P0002';
   end if;
-  perform public.complete_job(job_id => p_job_id, worker_id => v_holder,
-                              success => p_error_message is null, error => p_error_message);
-  if p_error_details is not null then
-    update public.job_queue set error_details = p_error_details where id = p_job_id;
+  if p_error_message is null then
+    perform public.complete_job(job_id => p_job_id, worker_id => v_holder, success => true);
+    if p_error_details is not null then
+      update public.job_queue set error_details = p_error_details where id = p_job_id;
+    end if;
+  else
+    perform public.complete_job(
+      job_id => p_job_id, worker_id => v_holder, success => false,
+      error => 'The image could not be generated; please try again.',
+      error_details => case when jsonb_typeof(p_error_details) = 'object' then p_error_details
+                            when p_error_details is not null
+                            then jsonb_build_object('details', p_error_details)
+                            else '{}'::jsonb end
+                       || jsonb_build_object('code', 'job_failed', 'detail', p_error_message));
+    update public.job_queue set error_message = p_error_message where id = p_job_id;
   end if;
 end;
 $$;

@@ -39,8 +39,8 @@ begin
     if public.adopt_original_request(v_gen.id, v_gen.payload) = 'no_model' then
       update public.image_generations
          set status = 'failed',
-             error_message = 'This generation was in progress when the backend was upgraded and could '
-                             || 'not be resumed (its model is unknown). Please start it again.'
+             -- What its user reads (failure.rs, not_resumable); the reason is in the notice below.
+             error_message = 'This generation could not be resumed; please start it again.'
        where id = v_gen.id;
       v_failed := v_failed + 1;
       continue;
@@ -60,7 +60,7 @@ begin
          error_message = 'moved to job_queue at the upgrade (its generation is run there)'
    where status in ('pending', 'processing');
 
-  raise notice 'upgrade: % generation(s) carried over to the new queue, % failed (model unknown)',
+  raise notice 'upgrade: % generation(s) carried over to the new queue, % failed (model unknown: not_resumable)',
     v_carried, v_failed;
 end
 $$;

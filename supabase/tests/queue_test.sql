@@ -3,7 +3,7 @@
 -- and the seed's monitoring SQL. now() is fixed within a transaction, so "time passing" is simulated by
 -- moving run_at / locked_until into the past.
 begin;
-select plan(62);
+select plan(66);
 
 insert into auth.users (id, email) values ('a0000000-0000-4000-8000-00000000000a', 'a@example.test');
 
@@ -92,8 +92,8 @@ select is(public.complete_job((select id from ids where name = 'd'), 'w1', false
   retryable => false) ->> 'outcome', 'failed', 'permanent: non-retryable fails on attempt 1');
 select is(public.complete_job((select id from ids where name = 'c'), 'w2', false, '  ') ->> 'outcome', 'retrying',
   'a blank reason still retries');
-select is((pg_temp.job((select id from ids where name = 'c'))).error_message, 'the job failed without a reason',
-  'a blank reason is replaced by a readable one');
+select is((pg_temp.job((select id from ids where name = 'c'))).error_message,
+  'The image could not be generated; please try again.', 'a blank reason is replaced by a readable one');
 
 -- backoff schedule: doubling, capped, jittered within bounds
 select ok((select bool_and(d between make_interval(secs => least(600, 10 * power(2, n - 1)) * 0.75)
@@ -132,8 +132,50 @@ insert into ids values ('f', public.enqueue_job('generate-image', '{}', max_atte
 select pg_temp.claim('crashy');
 update public.job_queue set locked_until = now() - interval '1 second' where id = (select id from ids where name = 'f');
 select is_empty($$select pg_temp.claim('w9')$$, 'crash on the last attempt: not claimed again');
-select ok((select status = 'failed' and error_message like 'lease expired during attempt 1 of 1 (worker crashy%'
-             from pg_temp.job((select id from ids where name = 'f'))), 'crash on the last attempt: failed with a reason');
+select ok((select status = 'failed' and error_message = 'The generation was interrupted; please try again.'
+                  and error_details ->> 'code' = 'worker_stopped'
+                  and error_details ->> 'detail' like 'lease expired during attempt 1 of 1 (worker crashy%'
+             from pg_temp.job((select id from ids where name = 'f'))),
+  'crash on the last attempt: failed with the user''s sentence, which worker stopped in error_details');
+
+-- error text: the generation (which its user reads) gets `error`, the detail stays on the job.
+-- pg_temp.hold claims one job by id as claim_next_job would (other due jobs are left alone).
+create function pg_temp.hold(p_id bigint, p_worker text) returns void language sql as
+  $$ update public.job_queue set status = 'processing', attempt_number = attempt_number + 1,
+            locked_by = p_worker, locked_until = now() + interval '5 minutes' where id = p_id $$;
+insert into public.image_generations (id, user_id, prompt, status, replicate_model)
+values ('e0000000-0000-4000-8000-0000000000e1', 'a0000000-0000-4000-8000-00000000000a', 'p', 'queued', 'm/n');
+insert into ids values ('g1', public.enqueue_job('download-image',
+  '{"generation_id": "e0000000-0000-4000-8000-0000000000e1"}', max_attempts => 2));
+select pg_temp.hold((select id from ids where name = 'g1'), 'w-err');
+select is(public.complete_job((select id from ids where name = 'g1'), 'w-err', false,
+  'Saving the image failed; please try again.',
+  error_details => '{"code": "storage_error", "detail": "Storage answered 503: too many connections"}')
+  ->> 'outcome', 'retrying', 'error text: a retry');
+select is((select error_details ->> 'detail' from pg_temp.job((select id from ids where name = 'g1'))),
+  'Storage answered 503: too many connections', 'error text: a retry keeps its detail on the job');
+select pg_temp.hold((select id from ids where name = 'g1'), 'w-err');
+select public.complete_job((select id from ids where name = 'g1'), 'w-err', false,
+  'Saving the image failed; please try again.',
+  error_details => '{"code": "storage_error", "detail": "Storage refused the image (403): bucket secret-bucket"}');
+select results_eq(
+  $$select g.status, g.error_message, j.error_details ->> 'detail'
+      from public.image_generations g, public.job_queue j
+     where g.id = 'e0000000-0000-4000-8000-0000000000e1' and j.id = (select id from ids where name = 'g1')$$,
+  $$values ('failed', 'Saving the image failed; please try again.',
+            'Storage refused the image (403): bucket secret-bucket')$$,
+  'error text: the generation holds the sentence, the job the detail');
+insert into ids values ('g2', public.enqueue_job('download-image', '{}'));
+select pg_temp.hold((select id from ids where name = 'g2'), 'w-ok');
+select public.complete_job((select id from ids where name = 'g2'), 'w-ok', false, 'x',
+  error_details => '{"code": "database_error", "detail": "d"}');
+select pg_temp.hold((select id from ids where name = 'g2'), 'w-ok');
+select public.complete_job((select id from ids where name = 'g2'), 'w-ok', true);
+select ok((select error_message is null and error_details is null
+             from pg_temp.job((select id from ids where name = 'g2'))),
+  'error text: success clears the last error and its detail');
+-- (gone again, so the stats below count what they always did)
+delete from public.job_queue where id in (select id from ids where name in ('g1', 'g2'));
 
 -- dedupe among unfinished jobs
 select is(public.enqueue_job('download-image', '{}', dedupe_key => 'k'),

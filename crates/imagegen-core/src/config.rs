@@ -64,12 +64,44 @@ pub struct WorkerConfig {
     pub legacy_wait_secs: u32,
 }
 
-/// A setting that is present but unusable; names the variable so the operator can fix it.
+/// A setting that is missing or unusable: names the variable and what is wrong with it, never its
+/// value (the text reaches logs, and a value may be a secret).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("environment variable {name}: {problem}")]
+#[error("environment variable {name} {problem}")]
 pub struct ConfigError {
     pub name: &'static str,
+    /// What is wrong, as the rest of a sentence starting with the variable's name.
     pub problem: String,
+}
+
+impl ConfigError {
+    /// What every caller is told (it may not be signed in: a broken key setting means no token can be
+    /// checked): that the service is not configured, with no name and no value. The log line names the
+    /// variable.
+    pub fn answer(&self) -> crate::error::ApiError {
+        crate::error::ApiError::new(503, "misconfigured", "The service is not configured")
+    }
+}
+
+/// A key setting's problem without the key material or ids from it (`KeyConfigError`'s text quotes
+/// a JWK's `kid` and the JSON parser's message may quote the value).
+fn key_problem(e: &KeyConfigError) -> String {
+    match e {
+        KeyConfigError::WeakHs256Secret { len } => {
+            format!("is {len} bytes long; at least 32 are required")
+        }
+        KeyConfigError::InvalidJwksJson(_) => "is not valid JSON".into(),
+        KeyConfigError::InvalidJwksShape => {
+            "must be an object with a \"keys\" array, or an array of JWK objects".into()
+        }
+        KeyConfigError::InvalidKey { index, reason, .. } => {
+            format!("key #{index} is invalid: {reason}")
+        }
+        KeyConfigError::WeakRsaKey { index, bits, .. } => {
+            format!("key #{index} is an RSA key of {bits} bits; at least 2048 are required")
+        }
+        KeyConfigError::NoKeys => "holds no usable verification key".into(),
+    }
 }
 
 /// Everything a handler needs that lives as long as the isolate.
@@ -95,7 +127,7 @@ impl AppContext {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| ConfigError {
                     name: "MAX_PENDING_GENERATIONS",
-                    problem: format!("{v:?} is not a positive integer"),
+                    problem: "is not a positive integer".into(),
                 })?,
         };
         let positive = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
@@ -108,7 +140,7 @@ impl AppContext {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| ConfigError {
                         name,
-                        problem: format!("{v:?} is not a positive integer"),
+                        problem: "is not a positive integer".into(),
                     }),
             }
         };
@@ -128,9 +160,14 @@ impl AppContext {
                 None => Ok(Vec::new()),
                 Some(json) => Ok(
                     serde_json::from_str::<std::collections::BTreeMap<String, String>>(&json)
+                        // serde_json's message may quote the value (a key): say only where it broke.
                         .map_err(|e| ConfigError {
                             name,
-                            problem: format!("not a JSON object of strings: {e}"),
+                            problem: format!(
+                                "is not a JSON object of strings (line {}, column {})",
+                                e.line(),
+                                e.column()
+                            ),
                         })?
                         .into_values()
                         .filter(|k| !k.is_empty())
@@ -145,9 +182,9 @@ impl AppContext {
                 None => Ok(default),
                 Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
                 Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-                Some(v) => Err(ConfigError {
+                Some(_) => Err(ConfigError {
                     name,
-                    problem: format!("{v:?} is not true or false"),
+                    problem: "is not true or false".into(),
                 }),
             }
         };
@@ -178,8 +215,7 @@ impl AppContext {
         if secret.is_none() && jwks.is_none() {
             return Err(ConfigError {
                 name: "JWT_SECRET",
-                problem: "neither JWT_SECRET nor SUPABASE_JWKS is set, so no token can be verified"
-                    .into(),
+                problem: "is not set, nor is SUPABASE_JWKS, so no token can be verified".into(),
             });
         }
         let verifier = JwtVerifier::new(secret.as_deref(), jwks.as_deref()).map_err(|e| {
@@ -189,7 +225,7 @@ impl AppContext {
             };
             ConfigError {
                 name,
-                problem: e.to_string(),
+                problem: key_problem(&e),
             }
         })?;
         let config = Config {
@@ -264,6 +300,46 @@ mod tests {
             .as_deref(),
             Some("r8_tok")
         );
+    }
+
+    /// Every kind of bad value: the error names the variable and never holds the value.
+    #[test]
+    fn config_errors_never_hold_the_value() {
+        const VALUE: &str = "sb_secret_LEAKME_0123456789abcdefghijklmnop";
+        let cases: &[&[(&str, &str)]] = &[
+            &[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", VALUE)],
+            &[("JWT_SECRET", SECRET), ("GENERATION_TIMEOUT_SECS", VALUE)],
+            &[("JWT_SECRET", SECRET), ("WORKER_KICK", VALUE)],
+            &[("JWT_SECRET", SECRET), ("SUPABASE_SECRET_KEYS", VALUE)],
+            &[
+                ("JWT_SECRET", SECRET),
+                (
+                    "SUPABASE_SECRET_KEYS",
+                    r#"{"default": ["sb_secret_LEAKME_0123456789abcdefghijklmnop"]}"#,
+                ),
+            ],
+            &[("JWT_SECRET", "sb_secret_LEAKME")],
+            &[("SUPABASE_JWKS", VALUE)],
+            &[(
+                "SUPABASE_JWKS",
+                r#"{"keys":[{"kty":"EC","kid":"sb_secret_LEAKME_0123456789abcdefghijklmnop","crv":"P-256"}]}"#,
+            )],
+        ];
+        for env_pairs in cases {
+            let e = AppContext::from_env(env(env_pairs)).err().unwrap();
+            let text = e.to_string();
+            assert!(!text.contains("LEAKME"), "{text}");
+            assert!(text.contains(e.name), "{text}");
+            let answer = e.answer().to_json();
+            assert!(
+                !answer.contains("LEAKME") && !answer.contains(e.name),
+                "{answer}"
+            );
+            assert_eq!(
+                answer,
+                r#"{"success":false,"error":"The service is not configured","code":"misconfigured"}"#
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod failure;
 pub mod generation;
 pub mod handlers;
 pub mod http;

@@ -21,6 +21,9 @@ pub struct RequestLog {
     pub generation_id: Option<Uuid>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub replayed: bool,
+    /// The lease owner this invocation claimed jobs as (`job_queue.locked_by`), to find its log line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
     /// Internal detail of a server-side failure (a SQL error, an unreachable database).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,

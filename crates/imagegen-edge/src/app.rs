@@ -4,8 +4,8 @@ use crate::host::JsHost;
 use crate::http::{head, to_web, WebBody};
 use crate::sys::Host;
 use imagegen_core::config::{AppContext, ConfigError};
-use imagegen_core::error::ApiError;
 use imagegen_core::handlers;
+use imagegen_core::handlers::legacy_wait::LegacyWaits;
 use imagegen_core::http::Response;
 use imagegen_core::ports::Platform;
 use std::rc::Rc;
@@ -14,9 +14,12 @@ use wasm_bindgen_futures::future_to_promise;
 
 struct Inner {
     host: JsHost,
-    /// A configuration error is kept, not thrown: every request then answers a clear 500 naming the
-    /// variable, instead of the function failing to boot with a stack trace.
+    /// A configuration error is kept, not thrown: every request then answers 503 "not configured"
+    /// (callers may not be signed in, so the answer names nothing) and the log line names the variable,
+    /// instead of the function failing to boot with a stack trace.
     context: Result<AppContext, ConfigError>,
+    /// generate-image's waits in flight in this isolate, which replayed calls join.
+    legacy_waits: LegacyWaits,
 }
 
 /// The application as exported to JS.
@@ -34,9 +37,10 @@ impl EdgeApp {
         let inner = Inner {
             host: JsHost(host),
             context,
+            legacy_waits: LegacyWaits::default(),
         };
         if let Err(e) = &inner.context {
-            inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "detail": e.to_string()}).to_string());
+            inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "variable": e.name, "detail": e.to_string()}).to_string());
         }
         EdgeApp {
             inner: Rc::new(inner),
@@ -64,7 +68,7 @@ impl EdgeApp {
                     }
                     response
                 }
-                Err(e) => misconfigured(e),
+                Err(e) => misconfigured(&inner, e),
             };
             to_web(&response).map(JsValue::from)
         })
@@ -81,7 +85,7 @@ impl EdgeApp {
                     handlers::process_generation::handle(ctx, &inner.host, &head, WebBody(request))
                         .await
                 }
-                Err(e) => misconfigured(e),
+                Err(e) => misconfigured(&inner, e),
             };
             to_web(&response).map(JsValue::from)
         })
@@ -103,7 +107,7 @@ impl EdgeApp {
                     }
                     response
                 }
-                Err(e) => misconfigured(e),
+                Err(e) => misconfigured(&inner, e),
             };
             to_web(&response).map(JsValue::from)
         })
@@ -117,15 +121,20 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    let (response, kick) =
-                        handlers::generate_image::handle(ctx, &inner.host, &head, WebBody(request))
-                            .await;
+                    let (response, kick) = handlers::generate_image::handle(
+                        ctx,
+                        &inner.host,
+                        &inner.legacy_waits,
+                        &head,
+                        WebBody(request),
+                    )
+                    .await;
                     if let Some(kick) = kick {
                         wake_worker(&inner, kick);
                     }
                     response
                 }
-                Err(e) => misconfigured(e),
+                Err(e) => misconfigured(&inner, e),
             };
             to_web(&response).map(JsValue::from)
         })
@@ -147,9 +156,10 @@ impl EdgeApp {
     /// Returns `undefined` when the request may pass, or the reason it may not.
     #[wasm_bindgen(js_name = gatewayRejection)]
     pub fn gateway_rejection(&self, authorization: Option<String>) -> Option<String> {
-        let ctx = match &self.inner.context {
-            Ok(ctx) => ctx,
-            Err(e) => return Some(e.to_string()),
+        // Supabase's gateway checks tokens with the project's keys, whatever this function's settings:
+        // with ours broken, let the request through to the function, which answers "not configured".
+        let Ok(ctx) = &self.inner.context else {
+            return None;
         };
         handlers::gateway_check(
             &ctx.verifier,
@@ -172,10 +182,9 @@ fn wake_worker(inner: &Rc<Inner>, kick: imagegen_core::ports::HttpRequest) {
     inner.host.0.defer(&promise);
 }
 
-fn misconfigured(e: &ConfigError) -> Response {
-    Response::error(&ApiError::new(
-        500,
-        "misconfigured",
-        format!("the function is misconfigured: {e}"),
-    ))
+/// Every request of a misconfigured function: the generic answer (ConfigError::answer), and again the
+/// log line naming the variable, so it is found beside the request's own lines.
+fn misconfigured(inner: &Inner, e: &ConfigError) -> Response {
+    inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "variable": e.name, "detail": e.to_string()}).to_string());
+    Response::error(&e.answer()).with_header("retry-after", "60")
 }

@@ -7,6 +7,7 @@ import type { Host } from "./wasm/imagegen_edge.d.ts";
 const RPC_ALLOWED = new Set([
   "start_generation",
   "attach_generation",
+  "begin_legacy_wait",
   "resolve_model",
   "get_generation",
   "start_generation_download",

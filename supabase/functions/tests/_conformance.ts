@@ -264,7 +264,7 @@ export function statusSequence(events: Row[]): string[] {
 /**
  * Which process-jobs invocations claimed jobs: a test-only trigger logs `locked_by` whenever a job
  * enters `processing`. ASSUMPTION (the lead keeps it observable): a drain is one process-jobs invocation,
- * and the worker marks the jobs it claims with a worker id of its own (today `process-jobs:<request id>`)
+ * and the worker marks the jobs it claims with a worker id of its own (`process-jobs:<random uuid>`)
  * in job_queue.locked_by.
  */
 export async function recordClaims(sql: postgres.Sql): Promise<() => Promise<string[]>> {

@@ -6,7 +6,7 @@
 // gets a 2xx and wakes the worker, coalesced.
 // Assumptions beyond /work/ISSUE12-DESIGN.md:
 // - A drain is one process-jobs invocation; it marks the jobs it claims with its own worker id in
-//   job_queue.locked_by (today `process-jobs:<request id>`; see recordClaims). A burst of 100 anon wake-ups
+//   job_queue.locked_by (`process-jobs:<random uuid>`; see recordClaims). A burst of 100 anon wake-ups
 //   while jobs are due may start at most one drain, and that drain runs every due job.
 // - A failed generation counts in process-jobs' `errors`, a completed job in `processed`.
 // - `complete_job(<id>, NULL, NULL)` is written with the id as an operator types it: a bare number for

@@ -2,7 +2,7 @@
 // 202 past its limit while the work goes on, and accepts and refuses exactly what start-generation does.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { type Simulator, type Stack, withSimulatorStack } from "./_stack.ts";
-import { LOCAL_ANON_KEY } from "../../../scripts/local/keys.ts";
+import { LOCAL_ANON_KEY, LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
 
 /** The worker is woken by start-generation, as in production. */
 const withLegacy = (
@@ -112,3 +112,71 @@ Deno.test("generate-image (legacy): validation and auth errors are identical to 
     assertEquals((await sim.admin("GET", "stats")).creates_total, 0);
   });
 });
+
+/** generate-image with an Idempotency-Key, answered as the app sees it. */
+function replay(stack: Stack, token: string, key: string) {
+  return stack.call("generate-image", {
+    method: "POST",
+    token,
+    headers: { "content-type": "application/json", "idempotency-key": key },
+    body: JSON.stringify(REQUEST),
+  }).then(async (res) => ({ status: res.status, body: await res.json() }));
+}
+
+// Cost safety: replays of one legacy call share the first call's wait. The model takes 5 s and the wait
+// is 4 s. Replays sent 2.5 s in follow the first call and answer with it (202, not done at 4 s), although
+// a full wait of their own (to 6.5 s) would have seen the generation complete; a replay sent after the
+// first answered finds the stored deadline passed and answers at once, before the model is done. Only one
+// job and one create, whatever the replays.
+Deno.test("generate-image (legacy): concurrent replays share the first call's wait and cost nothing", async () => {
+  await withLegacy(["--latency", "*=5000:0"], { LEGACY_WAIT_SECS: "4" }, async (stack, sim) => {
+    const user = await stack.newUser();
+    const first = replay(stack, user.token, "replayed-key");
+    // Replays once the first call is under way (its row and wait deadline exist).
+    const [row] = await waitForRow(stack);
+    assert(row.legacy_wait_until, "the first call stored its deadline");
+    await new Promise((r) => setTimeout(r, 2500));
+    const replays = await Promise.all(
+      Array.from({ length: 5 }, () => replay(stack, user.token, "replayed-key")),
+    );
+    const answers = [await first, ...replays];
+    for (const answer of answers) {
+      assertEquals(answer.status, 202, JSON.stringify(answer.body));
+      assertEquals([answer.body.success, answer.body.image], [true, null]);
+      assertEquals(answer.body.generation_id, row.id);
+      assert(answer.body.status !== "completed", "no replay waited past the first call's deadline");
+    }
+    // After the first call answered: the deadline has passed, so a replay answers at once.
+    const late = await replay(stack, user.token, "replayed-key");
+    assertEquals([late.status, late.body.generation_id], [202, row.id]);
+    assert(late.body.status !== "completed", JSON.stringify(late.body));
+    const [again] = await stack.sql`select legacy_wait_until from image_generations where id = ${row.id}`;
+    assertEquals(again.legacy_wait_until, row.legacy_wait_until, "set once, by the first call");
+    // The generation completes (the worker carries on, swept as pg_cron would); the replays added no work.
+    const until = Date.now() + 30_000;
+    let status = "";
+    while (Date.now() < until && status !== "completed") {
+      await (await stack.call("process-jobs", { method: "POST", token: LOCAL_SERVICE_ROLE_KEY })).body
+        ?.cancel();
+      [{ status }] = await stack.sql`select status from image_generations where id = ${row.id}`;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assertEquals(status, "completed");
+    const jobs = await stack.sql`select job_type from job_queue order by id`;
+    assertEquals(jobs.map((j) => j.job_type), ["generate-image", "download-image"]);
+    assertEquals(await stack.count("image_generations"), 1);
+    const stats = await sim.admin("GET", "stats");
+    assertEquals([stats.creates_total, stats.duplicate_creates], [1, 0]);
+  });
+});
+
+async function waitForRow(stack: Stack) {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const rows = await stack
+      .sql`select id, legacy_wait_until from image_generations where legacy_wait_until is not null`;
+    if (rows.length > 0) return rows;
+    if (Date.now() > until) throw new Error("the first call never stored its wait deadline");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -174,6 +174,23 @@ async function insertFixtures(sql: Sql, user?: { id: string; email: string }): P
     returning id::text, dedupe_key`,
     [g.pending, g.processing, g.retrying, g.stuck, g.completed, g.failed, g.old],
   );
+  // What the worker writes: the user's sentence as error_message, the detail in error_details.
+  await sql.unsafe(
+    `update public.job_queue
+        set error_message = 'The image service is not available right now; please try again later.',
+            error_details = '{"code": "replicate_unauthorized",
+                              "detail": "Replicate refused our API token (check REPLICATE_API_TOKEN)"}'
+      where dedupe_key = 'generate-image:' || $1`,
+    [g.failed],
+  );
+  await sql.unsafe(
+    `update public.job_queue
+        set error_message = 'The image service is busy; please try again in a few minutes.',
+            error_details = '{"code": "service_busy",
+                              "detail": "Replicate is busy (rate limited); retrying in 30 s"}'
+      where dedupe_key = 'generate-image:' || $1`,
+    [g.retrying],
+  );
   const job = (key: string) => rows.find((r) => r.dedupe_key === key)!.id as string;
   const jobs = {
     due: job(`generate-image:${g.pending}`),
@@ -284,7 +301,7 @@ const EFFECTS: Effect[] = [
   },
   {
     what: "the bulk retry after a token fix puts the token failures back",
-    block: /error_message like 'Replicate refused our API token%'/,
+    block: /error_details ->> 'code' = 'replicate_unauthorized'/,
     async check(tx, fx) {
       const [job] = await tx`select status from public.job_queue where id = ${fx.jobs.failed}`;
       assertEquals(job.status, "pending");

@@ -92,12 +92,13 @@ Deno.test("worker: a transient model failure is retried, then succeeds", async (
     const until = Date.now() + 15_000;
     let job: Row = {};
     while (Date.now() < until) {
-      [job] = await stack.sql`select status, attempt_number, error_message from job_queue
+      [job] = await stack.sql`select status, attempt_number, error_message, error_details from job_queue
                               where job_type = 'generate-image' and payload->>'generation_id' = ${id}`;
       if (job.status === "pending" && job.attempt_number === 1) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    assertMatch(String(job.error_message), /did not start in time/);
+    assertEquals(job.error_message, "The image service is busy; please try again in a few minutes.");
+    assertMatch(String((job.error_details as Row).detail), /did not start in time/);
     // ...then, as if the backoff had passed, the next sweep runs it again.
     await stack.sql`update job_queue set run_at = now() where payload->>'generation_id' = ${id}`;
     assertEquals((await processJobs(stack)).status, 200);
@@ -180,7 +181,15 @@ Deno.test("worker: images from unexpected hosts and oversize images are refused"
     const user = await stack.newUser();
     const row = await finished(stack, user, await start(stack, user, {}));
     assertEquals(row.status, "failed");
-    assertMatch(String(row.error_message), /^Refused to download the image from an unexpected address/);
+    assertEquals(
+      row.error_message,
+      "The model returned a file that could not be saved as an image; please try again.",
+    );
+    const [job] = await stack.sql`select error_details from job_queue where job_type = 'download-image'`;
+    assertMatch(
+      String(job.error_details.detail),
+      /^Refused to download the image from an unexpected address/,
+    );
   });
   await withWorker(
     ["--time-scale", "0", "--output-bytes", "300000"],
@@ -189,7 +198,9 @@ Deno.test("worker: images from unexpected hosts and oversize images are refused"
       const user = await stack.newUser();
       const row = await finished(stack, user, await start(stack, user, { output_format: "png" }));
       assertEquals(row.status, "failed");
-      assertMatch(String(row.error_message), /larger than/);
+      assertEquals(row.error_message, "The image is too large to save; try a smaller size.");
+      const [job] = await stack.sql`select error_details from job_queue where job_type = 'download-image'`;
+      assertMatch(String(job.error_details.detail), /larger than the 97 KB limit/);
     },
   );
 });

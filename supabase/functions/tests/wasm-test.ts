@@ -128,13 +128,36 @@ Deno.test("wasm: host database errors become 503 or 500 with details only in the
   }
 });
 
-Deno.test("wasm: misconfiguration answers 500 naming the variable", async () => {
-  const { host } = fakeHost({ MAX_PENDING_GENERATIONS: "lots" }, created);
-  const res = await new EdgeApp(host).startGeneration(post(BODY, await token()));
-  assertEquals(res.status, 500);
-  const body = await res.json();
-  assertEquals(body.code, "misconfigured");
-  assert(body.error.includes("JWT_SECRET") || body.error.includes("MAX_PENDING_GENERATIONS"), body.error);
+Deno.test("wasm: misconfiguration answers a generic 503; only the log names the variable, never its value", async () => {
+  const SECRET_VALUE = "sb_secret_LEAKME_0123456789abcdefghij";
+  const cases: [Record<string, string>, string][] = [
+    [{ JWT_SECRET: LOCAL_JWT_SECRET, MAX_PENDING_GENERATIONS: SECRET_VALUE }, "MAX_PENDING_GENERATIONS"],
+    [{ JWT_SECRET: LOCAL_JWT_SECRET, SUPABASE_SECRET_KEYS: SECRET_VALUE }, "SUPABASE_SECRET_KEYS"],
+    [{ JWT_SECRET: LOCAL_JWT_SECRET, WORKER_KICK: SECRET_VALUE }, "WORKER_KICK"],
+    [{ JWT_SECRET: SECRET_VALUE.slice(0, 20) }, "JWT_SECRET"],
+    [{ SUPABASE_JWKS: SECRET_VALUE }, "SUPABASE_JWKS"],
+  ];
+  for (const [env, variable] of cases) {
+    const { host, lines } = fakeHost(env, created);
+    const app = new EdgeApp(host);
+    for (const auth of [await token(), undefined]) {
+      const res = await app.startGeneration(post(BODY, auth));
+      const text = await res.text();
+      assertEquals(res.status, 503, variable);
+      assertEquals(JSON.parse(text), {
+        success: false,
+        error: "The service is not configured",
+        code: "misconfigured",
+      });
+      const headers = JSON.stringify([...res.headers]);
+      for (const leak of ["LEAKME", variable]) {
+        assert(!text.includes(leak) && !headers.includes(leak), `${variable}: ${leak} in ${text} ${headers}`);
+      }
+    }
+    assert(!lines.some((l) => l.includes("LEAKME")), `${variable}: the log holds no value`);
+    assert(lines.some((l) => JSON.parse(l).variable === variable), `${variable}: the log names it`);
+    assertEquals(app.gatewayRejection(undefined), undefined, "the function answers, not the gateway");
+  }
 });
 
 Deno.test("wasm: preflight answers 200 ok (as the original did); the gateway check accepts any project JWT", async () => {

@@ -58,6 +58,31 @@ pub async fn load<R: Rpc>(rpc: &R, id: Uuid) -> Result<Option<StoredGeneration>,
         .map_err(|e| RpcError::BadAnswer(format!("get_generation: {e}")))
 }
 
+/// The deadline (ms since the epoch) of the legacy synchronous wait for a generation: set by the first
+/// call to now + `wait_secs`, the stored one for every later call. `None` when the generation does not
+/// exist.
+pub async fn begin_legacy_wait<R: Rpc>(
+    rpc: &R,
+    id: Uuid,
+    wait_secs: u32,
+) -> Result<Option<f64>, RpcError> {
+    let args = [
+        SqlArg::new("p_generation_id", SqlType::Uuid, id.to_string()),
+        SqlArg::new("p_wait_seconds", SqlType::Int, wait_secs.to_string()),
+    ];
+    let row = one(
+        rpc.call("begin_legacy_wait", &args).await?,
+        "begin_legacy_wait",
+    )?;
+    if row.is_null() {
+        return Ok(None);
+    }
+    row.as_str()
+        .and_then(crate::time::parse_rfc3339_ms)
+        .map(Some)
+        .ok_or_else(|| RpcError::BadAnswer(format!("begin_legacy_wait returned {row}")))
+}
+
 /// What `record_prediction` did.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

@@ -66,7 +66,10 @@ pub enum Completion {
         result: Value,
     },
     Failed {
+        /// What the user reads (also the generation's `error_message` when the job fails).
         error: String,
+        /// `job_queue.error_details`: what operators read.
+        details: Value,
         retryable: bool,
         retry_in_secs: Option<u64>,
     },
@@ -106,11 +109,17 @@ pub async fn complete<R: Rpc>(
         }
         Completion::Failed {
             error,
+            details,
             retryable,
             retry_in_secs,
         } => {
             args.push(SqlArg::new("success", SqlType::Bool, "false"));
             args.push(SqlArg::new("error", SqlType::Text, error.as_str()));
+            args.push(SqlArg::new(
+                "error_details",
+                SqlType::Jsonb,
+                details.to_string(),
+            ));
             args.push(SqlArg::new(
                 "retryable",
                 SqlType::Bool,

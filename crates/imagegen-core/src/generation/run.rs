@@ -62,7 +62,10 @@ pub enum RunError {
     /// The prediction is still running past this attempt's budget: resume it later (not a failure).
     #[error("{message}")]
     StillRunning { message: String },
-    /// Final; the message is for the user and goes on the generation row.
+    /// A database call failed; try again later.
+    #[error("database: {0}")]
+    Database(String),
+    /// Final. The user reads `failure::user_message(code)`; the message is the detail for operators.
     #[error("{message}")]
     Fail { code: &'static str, message: String },
 }
@@ -86,10 +89,7 @@ impl From<ReplicateError> for RunError {
 }
 
 fn db_retry(e: crate::ports::RpcError) -> RunError {
-    RunError::Retry {
-        message: format!("database: {e}"),
-        retry_in_secs: None,
-    }
+    RunError::Database(e.to_string())
 }
 
 /// Runs one attempt. `search_first`: an earlier attempt may have sent a create whose answer was lost

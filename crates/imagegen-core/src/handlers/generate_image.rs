@@ -5,10 +5,16 @@
 //! and answers the finished generation. Past `LEGACY_WAIT_SECS` it answers 202 with the generation id
 //! and wakes the worker to carry on.
 //!
+//! A replayed call (same `Idempotency-Key`, or the same `generation_id` already attached) starts no
+//! work and no second full wait: in the same isolate it follows the first call's wait
+//! ([`LegacyWaits`]); elsewhere it reads the row until the first call's deadline (stored with the
+//! generation by `begin_legacy_wait`), then answers what the first call would.
+//!
 //! The original's answers (what the shipping mobile app reads): `{success, image: <images row>,
 //! generation_time}` for a request naming its own pending row by `generation_id` (the app inserted it),
 //! `{success, url, format, generation_time}` without one; both shapes carry all of these fields here.
 
+use super::legacy_wait::{LegacyWaits, Role, WaitEnd};
 use super::process_jobs::finish;
 use super::start_generation::{accept, generation_json, worker_kick, Attach};
 use crate::config::AppContext;
@@ -25,12 +31,16 @@ pub const NAME: &str = "generate-image";
 
 /// How often the request looks again when another worker holds its job or a retry is waiting.
 const POLL_MS: u64 = 250;
+/// How often a replay that follows no call of its isolate reads the row.
+const OBSERVE_POLL_MS: u64 = 500;
 
 /// Handles one request. Answers the response and, when the generation is left unfinished, the call that
-/// wakes process-jobs (to be sent in the background).
+/// wakes process-jobs (to be sent in the background). `waits`: the isolate's waits in flight, which a
+/// replayed call joins.
 pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody>(
     ctx: &AppContext,
     host: &S,
+    waits: &LegacyWaits,
     head: &RequestHead,
     body: B,
 ) -> (Response, Option<HttpRequest>) {
@@ -39,7 +49,7 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: Requ
     let mut log = RequestLog::new(NAME, id.clone(), &head.method);
     let outcome = match head.method.as_str() {
         "OPTIONS" => Ok((Response::preflight(), false)),
-        "POST" => run(ctx, host, head, body, &id, &mut log).await,
+        "POST" => run(ctx, host, waits, head, body, &mut log).await,
         _ => Err(ApiError::new(
             405,
             "method_not_allowed",
@@ -66,61 +76,69 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: Requ
 async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody>(
     ctx: &AppContext,
     host: &S,
+    waits: &LegacyWaits,
     head: &RequestHead,
     body: B,
-    request_id: &str,
     log: &mut RequestLog,
 ) -> Result<(Response, bool), ApiError> {
     let now = host.now_ms();
     let accepted = accept(ctx, host, head, body, now, log, Attach::IfNamed).await?;
-    let config = &ctx.config;
-    let deadline = now + f64::from(config.worker.legacy_wait_secs) * 1000.0;
-    let worker = format!("generate-image:{request_id}");
-    let database = |e: crate::ports::RpcError| super::database_error(&e);
-
-    loop {
-        let jobs = queue::claim_for_generation(
-            host,
-            accepted.generation_id,
-            &worker,
-            config.worker.lease_secs,
-        )
+    let wait_secs = ctx.config.worker.legacy_wait_secs;
+    // The first call's deadline is stored with the generation: a replay, here or in another isolate,
+    // waits no longer than the first call does.
+    let stored = db::begin_legacy_wait(host, accepted.generation_id, wait_secs)
         .await
-        .map_err(database)?;
-        let claimed = !jobs.is_empty();
-        for job in jobs {
-            let result = run_job(host, config, &job, deadline).await;
-            finish(host, &worker, &job, &result).await;
+        .map_err(|e| database(log, e))?;
+    let own = now + f64::from(wait_secs) * 1000.0;
+    let deadline = stored.map_or(own, |first| first.min(own));
+
+    let role = if accepted.replayed {
+        waits.join(accepted.generation_id)
+    } else {
+        Role::Lead(waits.lead(accepted.generation_id))
+    };
+    let (end, leads) = match role {
+        Role::Lead(lead) => {
+            let end = if accepted.replayed {
+                // A replay only observes: its generation's work was started (and counted against the
+                // pending limit) by the first call; the first call or the worker runs it.
+                observe(host, accepted.generation_id, deadline, log).await
+            } else {
+                drive(ctx, host, accepted.generation_id, deadline, log).await
+            };
+            lead.finish(end.clone());
+            (end, true)
         }
-        let generation = db::load(host, accepted.generation_id)
-            .await
-            .map_err(database)?
-            .ok_or_else(|| {
-                ApiError::new(404, "generation_not_found", "the generation was deleted")
-            })?;
-        match generation.status.as_str() {
-            "completed" => {
-                return Ok((
-                    Response::json(200, completed(&generation).to_string()),
-                    false,
-                ))
-            }
-            "failed" => {
-                let message = generation
-                    .error_message
-                    .unwrap_or_else(|| "the generation failed".into());
-                let body = serde_json::json!({
-                    "success": false,
-                    "error": message,
-                    "code": "generation_failed",
-                    "generation_id": generation.id,
-                    "status": "failed",
-                });
-                return Ok((Response::json(502, body.to_string()), false));
-            }
-            _ => {}
+        // A call of this isolate already waits for it: one polling loop, its end shared.
+        Role::Follow(follow) => match follow.await {
+            Some(end) => (end, false),
+            None => (
+                observe(host, accepted.generation_id, deadline, log).await,
+                false,
+            ),
+        },
+    };
+    let generation = end?;
+    match generation.status.as_str() {
+        "completed" => Ok((
+            Response::json(200, completed(&generation).to_string()),
+            false,
+        )),
+        "failed" => {
+            // The row's error_message is the user's sentence (failure.rs); the detail is on the job.
+            let message = generation
+                .error_message
+                .unwrap_or_else(|| "The image could not be generated; please try again.".into());
+            let body = serde_json::json!({
+                "success": false,
+                "error": message,
+                "code": "generation_failed",
+                "generation_id": generation.id,
+                "status": "failed",
+            });
+            Ok((Response::json(502, body.to_string()), false))
         }
-        if host.now_ms() + POLL_MS as f64 >= deadline {
+        _ => {
             // Still 2xx with success: a non-2xx would make the mobile app mark its row failed, which
             // cancels a generation that is about to finish. It has no `image` yet.
             let body = serde_json::json!({
@@ -130,16 +148,84 @@ async fn run<S: Platform + Rpc + HttpClient + Timer + StreamCopy, B: RequestBody
                 "status": generation.status,
                 "message": "still running: follow it with GET /functions/v1/start-generation?id=<generation_id>",
             });
-            return Ok((
+            // The leader wakes the worker to carry on; its followers need not wake it again.
+            Ok((
                 Response::json(202, body.to_string()).with_header("retry-after", "5"),
-                true,
-            ));
+                leads,
+            ))
+        }
+    }
+}
+
+/// The first call: runs its generation's jobs in-process with the worker's code (claimed with a lease
+/// owned by a worker id made for this call) until the generation finishes or `deadline` passes.
+async fn drive<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+    ctx: &AppContext,
+    host: &S,
+    generation_id: uuid::Uuid,
+    deadline: f64,
+    log: &mut RequestLog,
+) -> WaitEnd {
+    let config = &ctx.config;
+    let worker = super::worker_id(NAME, host);
+    log.worker_id = Some(worker.clone());
+    loop {
+        let jobs =
+            queue::claim_for_generation(host, generation_id, &worker, config.worker.lease_secs)
+                .await
+                .map_err(|e| database(log, e))?;
+        let claimed = !jobs.is_empty();
+        for job in jobs {
+            let result = run_job(host, config, &job, deadline).await;
+            finish(host, &worker, &job, &result).await;
+        }
+        let generation = load(host, generation_id, log).await?;
+        if finished(&generation) || host.now_ms() + POLL_MS as f64 >= deadline {
+            return Ok(generation);
         }
         if !claimed {
             // Another worker holds it, or a retry waits for its backoff.
             host.sleep_ms(POLL_MS).await;
         }
     }
+}
+
+/// A replay with no call of this isolate to follow: reads the generation (never runs its jobs) until it
+/// finishes or `deadline` passes.
+async fn observe<S: Platform + Rpc + Timer>(
+    host: &S,
+    generation_id: uuid::Uuid,
+    deadline: f64,
+    log: &mut RequestLog,
+) -> WaitEnd {
+    loop {
+        let generation = load(host, generation_id, log).await?;
+        if finished(&generation) || host.now_ms() + OBSERVE_POLL_MS as f64 >= deadline {
+            return Ok(generation);
+        }
+        host.sleep_ms(OBSERVE_POLL_MS).await;
+    }
+}
+
+async fn load<R: Rpc>(
+    rpc: &R,
+    generation_id: uuid::Uuid,
+    log: &mut RequestLog,
+) -> Result<db::StoredGeneration, ApiError> {
+    db::load(rpc, generation_id)
+        .await
+        .map_err(|e| database(log, e))?
+        .ok_or_else(|| ApiError::new(404, "generation_not_found", "the generation was deleted"))
+}
+
+fn finished(generation: &db::StoredGeneration) -> bool {
+    matches!(generation.status.as_str(), "completed" | "failed")
+}
+
+/// A database failure: the detail to the log line, a generic answer to the caller.
+fn database(log: &mut RequestLog, e: crate::ports::RpcError) -> ApiError {
+    log.detail = Some(e.to_string());
+    super::database_error(&e)
 }
 
 /// The answer for a completed generation: the original's fields, then the generation as start-generation's

@@ -1,6 +1,7 @@
 //! Endpoint logic, generic over the ports so it runs natively in tests and in wasm in production.
 
 pub mod generate_image;
+pub mod legacy_wait;
 pub mod models;
 pub mod process_generation;
 pub mod process_jobs;
@@ -20,6 +21,13 @@ pub(crate) fn request_id(head: &RequestHead, platform: &impl Platform) -> String
         }
         _ => platform.random_id(),
     }
+}
+
+/// The lease owner (`worker_id` of claim_next_job, complete_job, extend_lease) of one invocation: made
+/// here, random and fresh each time, never taken from the request (an `x-request-id` a caller chose
+/// would let it name, and so guess or collide with, another invocation's leases).
+pub(crate) fn worker_id(function: &str, platform: &impl Platform) -> String {
+    format!("{function}:{}", platform.random_id())
 }
 
 /// Verifies the bearer token of a request (even behind the gateway: functions may be deployed with

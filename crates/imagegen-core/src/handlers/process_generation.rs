@@ -12,6 +12,7 @@ use super::{request_id, verify_service};
 use crate::config::AppContext;
 use crate::db::generation as db;
 use crate::error::ApiError;
+use crate::failure;
 use crate::generation::{run_prediction, run_standalone, Deadlines, PredictionDone, RunError};
 use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
@@ -96,7 +97,7 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
                 body["adjusted"] = request.adjusted_json();
                 Ok(Response::json(200, body.to_string()))
             }
-            Err(e) => Err(failed(e)),
+            Err(e) => Err(failed(e, log)),
         };
     };
     log.generation_id = Some(generation_id);
@@ -155,23 +156,28 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
             Ok(Response::json(200, body.to_string()))
         }
         Err(RunError::StillRunning { message }) => {
-            log.detail = Some(message.clone());
-            let e = ApiError::new(503, "still_running", message);
+            log.detail = Some(message);
+            let e = ApiError::new(
+                503,
+                "still_running",
+                "The image is still being made; ask again shortly.",
+            );
             log.code = Some(e.code);
             Ok(Response::error(&e).with_header("retry-after", "1"))
         }
-        Err(RunError::Retry {
-            message,
-            retry_in_secs,
-        }) => {
-            log.detail = Some(message.clone());
-            let e = ApiError::new(503, "retry_later", message);
+        Err(e @ (RunError::Retry { .. } | RunError::Database(_))) => {
+            let (class, retry_in_secs) = match &e {
+                RunError::Retry { retry_in_secs, .. } => (failure::SERVICE_BUSY, *retry_in_secs),
+                _ => (failure::DATABASE_ERROR, None),
+            };
+            log.detail = Some(e.to_string());
+            let e = ApiError::new(503, "retry_later", failure::user_message(class));
             let r = Response::error(&e)
                 .with_header("retry-after", retry_in_secs.unwrap_or(5).to_string());
             log.code = Some(e.code);
             Ok(r)
         }
-        Err(e) => Err(failed(e)),
+        Err(e) => Err(failed(e, log)),
     }
 }
 
@@ -218,11 +224,17 @@ fn output_format(url: &str) -> Option<&'static str> {
     }
 }
 
-/// A generation that failed (or could not run): the original answered 400 with its error.
-fn failed(e: RunError) -> ApiError {
+/// A generation that failed (or could not run): the original answered 400 with its error, here the
+/// user's sentence for its code; the detail goes to the log line.
+fn failed(e: RunError, log: &mut RequestLog) -> ApiError {
+    log.detail = Some(e.to_string());
     match e {
-        RunError::Fail { code, message } => ApiError::new(400, code, message),
-        other => ApiError::new(400, "generation_failed", other.to_string()),
+        RunError::Fail { code, .. } => ApiError::new(400, code, failure::user_message(code)),
+        _ => ApiError::new(
+            400,
+            "generation_failed",
+            failure::user_message(failure::SERVICE_BUSY),
+        ),
     }
 }
 

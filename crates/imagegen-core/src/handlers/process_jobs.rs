@@ -61,7 +61,7 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     let response = match head.method.as_str() {
         "OPTIONS" => Ok(Response::preflight()),
         "POST" | "GET" => match verify_service(head, ctx, host.now_ms()) {
-            Ok(()) => work(ctx, host, &id, &mut log).await,
+            Ok(()) => work(ctx, host, &mut log).await,
             // A valid token of another role, or a publishable key: a wake-up only.
             Err(e)
                 if e.code == AuthError::NotServiceRole.code()
@@ -115,11 +115,11 @@ async fn wake<S: Rpc>(
 async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     ctx: &AppContext,
     host: &S,
-    request_id: &str,
     log: &mut RequestLog,
 ) -> Result<Response, ApiError> {
     let config = &ctx.config;
-    let worker = format!("process-jobs:{request_id}");
+    let worker = super::worker_id(NAME, host);
+    log.worker_id = Some(worker.clone());
     let started = host.now_ms();
     let budget_ms = started + f64::from(config.function_budget_secs) * 1000.0;
     let concurrency = config.worker.concurrency as usize;
@@ -167,12 +167,8 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
             Either::Left((Some((job, result, ms)), _)) => {
                 held.retain(|id| *id != job.id);
                 let outcome = finish(host, &worker, &job, &result).await;
-                let error = match &result {
-                    JobResult::Done(_) => None,
-                    JobResult::Retry { message, .. }
-                    | JobResult::Defer { message, .. }
-                    | JobResult::Fail(message) => Some(message.clone()),
-                };
+                // The service role's answer: the operator's detail, as in job_queue.error_details.
+                let error = result.detail();
                 reports.push(JobReport {
                     id: job.id,
                     job_type: job.job_type,

@@ -223,16 +223,18 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
             field: Some("generation_id"),
             retry_after_secs: None,
         }),
-        StartOutcome::NotPending { status, error_message } => Err(ApiError {
-            status: 409,
-            code: "generation_not_pending",
-            message: match error_message {
-                Some(why) => format!("this generation is already {status} ({why})"),
-                None => format!("this generation is already {status}"),
-            },
-            field: Some("generation_id"),
-            retry_after_secs: None,
-        }),
+        StartOutcome::NotPending { status, error_message } => {
+            // The row's reason may be older than this backend (the original wrote raw errors there):
+            // the log keeps it, the answer says only the status.
+            log.detail = error_message;
+            Err(ApiError {
+                status: 409,
+                code: "generation_not_pending",
+                message: format!("this generation is already {status}"),
+                field: Some("generation_id"),
+                retry_after_secs: None,
+            })
+        }
     }
 }
 

@@ -467,3 +467,29 @@ fn start_generation_ignores_a_generation_id_in_the_body() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(db.functions(), ["start_generation"]);
 }
+
+/// generate-image naming a row that failed before it was sent: the answer says the status only; the
+/// row's reason (perhaps raw text the original backend wrote) goes to the log line.
+#[test]
+fn not_pending_does_not_echo_the_rows_reason() {
+    let raw = "psycopg2.OperationalError: could not connect to server at 10.0.0.5";
+    let db = FakeDb::answering(serde_json::json!({
+        "outcome": "not_pending", "status": "failed", "error_message": raw,
+    }));
+    let platform = FakePlatform::at(NOW_MS);
+    let mut log = RequestLog::new("generate-image", "r".into(), "POST");
+    let body = r#"{"prompt":"test","generation_id":"0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01"}"#;
+    let e = futures_lite_block_on(accept(
+        &ctx(),
+        &db,
+        &head("POST", Some(&user_token()), &[]),
+        body.as_bytes().to_vec(),
+        platform.now_ms(),
+        &mut log,
+        Attach::IfNamed,
+    ))
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (409, "generation_not_pending"));
+    assert_eq!(e.message, "this generation is already failed");
+    assert_eq!(log.detail.as_deref(), Some(raw));
+}

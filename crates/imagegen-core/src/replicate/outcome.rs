@@ -1,5 +1,6 @@
 //! What a finished prediction means for the generation: its output files, or a failure that is either
-//! worth retrying or final, with a message a user understands (it is stored on the row).
+//! worth retrying or final, with a stable code (what the user reads follows from it alone:
+//! `failure::user_message`) and a message for operators.
 
 use super::{Prediction, PredictionStatus};
 

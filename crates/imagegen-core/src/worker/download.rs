@@ -7,6 +7,9 @@ use super::hosts::is_allowed;
 use super::JobResult;
 use crate::config::Config;
 use crate::db::generation::{self as db, StoredOutput};
+use crate::failure::{
+    DATABASE_ERROR, IMAGE_REJECTED, IMAGE_TOO_LARGE, MISCONFIGURED, STORAGE_ERROR,
+};
 use crate::ports::{CopyError, HttpClient, HttpError, HttpRequest, Platform, Rpc, StreamCopy};
 use base64::Engine;
 use serde::Deserialize;
@@ -41,6 +44,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
         config.service_key.as_deref(),
     ) else {
         return JobResult::retry(
+            MISCONFIGURED,
             "SUPABASE_URL or the service key is not set for process-jobs",
             Some(60),
         );
@@ -49,7 +53,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
     let generation = match db::start_download(host, payload.generation_id).await {
         Ok(Some(g)) => g,
         Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
-        Err(e) => return JobResult::retry(format!("database: {e}"), None),
+        Err(e) => return JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
     };
     if generation.status == "completed" || generation.status == "failed" {
         return JobResult::done(
@@ -57,7 +61,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
         );
     }
     if payload.outputs.is_empty() {
-        return JobResult::fail("The model returned no image.");
+        return JobResult::fail("model_failed", "The model returned no image.");
     }
     let mut stored = Vec::new();
     for (i, url) in payload.outputs.iter().enumerate() {
@@ -94,7 +98,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + StreamCopy>(
         Ok(outcome) => {
             JobResult::done(serde_json::json!({"generation": outcome, "stored": stored}))
         }
-        Err(e) => JobResult::retry(format!("database: {e}"), None),
+        Err(e) => JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
     }
 }
 
@@ -144,10 +148,13 @@ async fn store_download<S: HttpClient + StreamCopy>(
 ) -> Result<StoredObject, JobResult> {
     let worker = &config.worker;
     if !is_allowed(url, &worker.extra_download_hosts) {
-        return Err(JobResult::fail(format!(
-            "Refused to download the image from an unexpected address ({})",
-            origin_of(url)
-        )));
+        return Err(JobResult::fail(
+            IMAGE_REJECTED,
+            format!(
+                "Refused to download the image from an unexpected address ({})",
+                origin_of(url)
+            ),
+        ));
     }
     let request = HttpRequest {
         method: "GET",
@@ -159,10 +166,15 @@ async fn store_download<S: HttpClient + StreamCopy>(
     let (head, source) = match host.open(request).await {
         Ok(opened) => opened,
         Err(HttpError::Timeout) => {
-            return Err(JobResult::retry("the image download timed out", None))
+            return Err(JobResult::retry(
+                STORAGE_ERROR,
+                "the image download timed out",
+                None,
+            ))
         }
         Err(e) => {
             return Err(JobResult::retry(
+                STORAGE_ERROR,
                 format!("the image download failed: {e}"),
                 None,
             ))
@@ -178,21 +190,27 @@ async fn store_download<S: HttpClient + StreamCopy>(
             return refuse(
                 host,
                 source,
-                JobResult::fail("The image expired on Replicate before it could be saved."),
+                JobResult::fail(
+                    "outputs_expired",
+                    "The image expired on Replicate before it could be saved.",
+                ),
             )
         }
         s if s >= 500 || s == 429 => {
             return refuse(
                 host,
                 source,
-                JobResult::retry(format!("the image host answered {s}"), None),
+                JobResult::retry(STORAGE_ERROR, format!("the image host answered {s}"), None),
             )
         }
         s => {
             return refuse(
                 host,
                 source,
-                JobResult::fail(format!("The image could not be downloaded (HTTP {s}).")),
+                JobResult::fail(
+                    STORAGE_ERROR,
+                    format!("The image could not be downloaded (HTTP {s})."),
+                ),
             )
         }
     }
@@ -208,9 +226,10 @@ async fn store_download<S: HttpClient + StreamCopy>(
         return refuse(
             host,
             source,
-            JobResult::fail(format!(
-                "The model returned a file that is not an image ({content_type:?})."
-            )),
+            JobResult::fail(
+                IMAGE_REJECTED,
+                format!("The model returned a file that is not an image ({content_type:?})."),
+            ),
         );
     };
     if let Some(len) = head
@@ -232,6 +251,7 @@ async fn store_download<S: HttpClient + StreamCopy>(
         Ok((response, _)) => Err(storage_error(response.status, &response.body)),
         Err(CopyError::TooLarge(limit)) => Err(too_large(limit)),
         Err(CopyError::Failed(why)) => Err(JobResult::retry(
+            STORAGE_ERROR,
             format!("copying the image to Storage failed: {why}"),
             None,
         )),
@@ -248,7 +268,10 @@ async fn store_data_uri<S: HttpClient>(
     stem: &str,
 ) -> Result<StoredObject, JobResult> {
     let Some((meta, data)) = uri.strip_prefix("data:").and_then(|r| r.split_once(',')) else {
-        return Err(JobResult::fail("The model returned a malformed data URI."));
+        return Err(JobResult::fail(
+            IMAGE_REJECTED,
+            "The model returned a malformed data URI.",
+        ));
     };
     let content_type = meta
         .split(';')
@@ -257,9 +280,10 @@ async fn store_data_uri<S: HttpClient>(
         .trim()
         .to_ascii_lowercase();
     let Some(ext) = extension(&content_type) else {
-        return Err(JobResult::fail(format!(
-            "The model returned a file that is not an image ({content_type:?})."
-        )));
+        return Err(JobResult::fail(
+            IMAGE_REJECTED,
+            format!("The model returned a file that is not an image ({content_type:?})."),
+        ));
     };
     if data.len() as u64 > config.worker.max_image_bytes.saturating_mul(4) / 3 + 4 {
         return Err(too_large(config.worker.max_image_bytes));
@@ -268,7 +292,10 @@ async fn store_data_uri<S: HttpClient>(
         base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .map_err(|_| {
-                JobResult::fail("The model returned a data URI that is not valid base64.")
+                JobResult::fail(
+                    IMAGE_REJECTED,
+                    "The model returned a data URI that is not valid base64.",
+                )
             })?
     } else {
         data.as_bytes().to_vec()
@@ -284,6 +311,7 @@ async fn store_data_uri<S: HttpClient>(
         }),
         Ok(r) => Err(storage_error(r.status, &r.body)),
         Err(e) => Err(JobResult::retry(
+            STORAGE_ERROR,
             format!("Storage upload failed: {e}"),
             None,
         )),
@@ -341,10 +369,9 @@ async fn public_or_signed_url<S: HttpClient>(
         ),
         timeout_ms: 15_000,
     };
-    let response = host
-        .send(request)
-        .await
-        .map_err(|e| JobResult::retry(format!("signing the URL failed: {e}"), None))?;
+    let response = host.send(request).await.map_err(|e| {
+        JobResult::retry(STORAGE_ERROR, format!("signing the URL failed: {e}"), None)
+    })?;
     if response.status >= 300 {
         return Err(storage_error(response.status, &response.body));
     }
@@ -356,7 +383,11 @@ async fn public_or_signed_url<S: HttpClient>(
                 .map(str::to_owned)
         })
         .ok_or_else(|| {
-            JobResult::retry("Storage answered the sign request without signedURL", None)
+            JobResult::retry(
+                STORAGE_ERROR,
+                "Storage answered the sign request without signedURL",
+                None,
+            )
         })?;
     // Storage answers a path relative to /storage/v1 (SUPABASE.md).
     Ok(format!(
@@ -382,7 +413,10 @@ fn too_large(limit: u64) -> JobResult {
     } else {
         format!("{} KB", limit / 1024)
     };
-    JobResult::fail(format!("The image is larger than the {limit} limit."))
+    JobResult::fail(
+        IMAGE_TOO_LARGE,
+        format!("The image is larger than the {limit} limit."),
+    )
 }
 
 /// Whether a Storage error is worth retrying. Supabase Storage answers HTTP 400 for nearly every error
@@ -406,9 +440,16 @@ fn storage_error(status: u16, body: &[u8]) -> JobResult {
         .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
     if code >= 500 || matches!(code, 408 | 423 | 429) {
-        JobResult::retry(format!("Storage answered {code}: {message}"), None)
+        JobResult::retry(
+            STORAGE_ERROR,
+            format!("Storage answered {code}: {message}"),
+            None,
+        )
     } else {
-        JobResult::fail(format!("Storage refused the image ({code}): {message}"))
+        JobResult::fail(
+            STORAGE_ERROR,
+            format!("Storage refused the image ({code}): {message}"),
+        )
     }
 }
 
@@ -434,9 +475,11 @@ mod tests {
         ));
         let big = br#"{"statusCode":"413","code":"EntityTooLarge","error":"x","message":"The object exceeded the maximum allowed size"}"#;
         match storage_error(400, big) {
-            JobResult::Fail(m) => assert!(
-                m.contains("413") && m.contains("maximum allowed size"),
-                "{m}"
+            JobResult::Fail(f) => assert!(
+                f.code == STORAGE_ERROR
+                    && f.detail.contains("413")
+                    && f.detail.contains("maximum allowed size"),
+                "{f:?}"
             ),
             other => panic!("{other:?}"),
         }

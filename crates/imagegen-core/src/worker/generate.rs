@@ -6,6 +6,7 @@ use super::JobResult;
 use crate::config::Config;
 use crate::db::generation as db;
 use crate::db::queue::{self, Job};
+use crate::failure::{DATABASE_ERROR, MISCONFIGURED, SERVICE_BUSY};
 use crate::generation::{run_prediction, Deadlines, RunError};
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
 use crate::replicate::client::Replicate;
@@ -19,12 +20,16 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     budget_ms: f64,
 ) -> JobResult {
     let Some(api) = config.replicate.as_ref() else {
-        return JobResult::retry("REPLICATE_API_TOKEN is not set for process-jobs", Some(60));
+        return JobResult::retry(
+            MISCONFIGURED,
+            "REPLICATE_API_TOKEN is not set for process-jobs",
+            Some(60),
+        );
     };
     let generation = match db::start_processing(host, generation_id).await {
         Ok(Some(g)) => g,
         Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
-        Err(e) => return JobResult::retry(format!("database: {e}"), None),
+        Err(e) => return JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
     };
     if generation.status == "completed" || generation.status == "failed" {
         return JobResult::done(
@@ -65,7 +70,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
                     "resumed": done.resumed,
                     "predict_time": done.prediction.metrics.predict_time,
                 })),
-                Err(e) => JobResult::retry(format!("database: {e}"), None),
+                Err(e) => JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
             }
         }
         Err(RunError::StillRunning { message }) => JobResult::Defer {
@@ -75,7 +80,9 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
         Err(RunError::Retry {
             message,
             retry_in_secs,
-        }) => JobResult::retry(message, retry_in_secs),
-        Err(RunError::Fail { message, .. }) => JobResult::fail(message),
+        }) => JobResult::retry(SERVICE_BUSY, message, retry_in_secs),
+        Err(RunError::Database(detail)) => JobResult::retry(DATABASE_ERROR, detail, None),
+        // The code says what the user reads; the message (perhaps the model's own text) is the detail.
+        Err(RunError::Fail { code, message }) => JobResult::fail(code, message),
     }
 }

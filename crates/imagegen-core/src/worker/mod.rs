@@ -9,6 +9,7 @@ pub use download::DownloadPayload;
 
 use crate::config::Config;
 use crate::db::queue::{Completion, Job};
+use crate::failure::{self, Failure};
 use crate::ports::{HttpClient, Platform, Rpc, StreamCopy, Timer};
 use serde_json::Value;
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use uuid::Uuid;
 pub enum JobResult {
     Done(Value),
     Retry {
-        message: String,
+        failure: Failure,
         retry_in_secs: Option<u64>,
     },
     /// Not a failure: the work runs on elsewhere (a long prediction); come back without spending an attempt.
@@ -26,52 +27,64 @@ pub enum JobResult {
         message: String,
         delay_secs: u64,
     },
-    /// Final; the message goes on the job and on the generation.
-    Fail(String),
+    /// Final; the failure's user message goes on the job and the generation, its detail on the job.
+    Fail(Failure),
 }
 
 impl JobResult {
     pub fn done(result: Value) -> Self {
         Self::Done(result)
     }
-    pub fn retry(message: impl Into<String>, retry_in_secs: Option<u64>) -> Self {
+    pub fn retry(
+        code: &'static str,
+        detail: impl Into<String>,
+        retry_in_secs: Option<u64>,
+    ) -> Self {
         Self::Retry {
-            message: message.into(),
+            failure: Failure::new(code, detail),
             retry_in_secs,
         }
     }
-    pub fn fail(message: impl Into<String>) -> Self {
-        Self::Fail(message.into())
+    pub fn fail(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Fail(Failure::new(code, detail))
     }
 
-    /// The `complete_job` arguments for this result.
+    /// The failure's detail (or the deferral's reason), for the worker's own answer and logs.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Self::Done(_) => None,
+            Self::Retry { failure, .. } | Self::Fail(failure) => Some(failure.to_string()),
+            Self::Defer { message, .. } => Some(message.clone()),
+        }
+    }
+
+    /// The `complete_job` arguments for this result: the user's sentence as the error, the detail
+    /// beside it.
     pub fn completion(&self) -> Completion {
+        let failed = |failure: &Failure, retryable, retry_in_secs| Completion::Failed {
+            error: failure.user_message().to_owned(),
+            details: failure.details(),
+            retryable,
+            retry_in_secs,
+        };
         match self {
             Self::Done(result) => Completion::Succeeded {
                 result: result.clone(),
             },
             Self::Retry {
-                message,
+                failure,
                 retry_in_secs,
-            } => Completion::Failed {
-                error: message.clone(),
-                retryable: true,
-                retry_in_secs: *retry_in_secs,
-            },
-            Self::Fail(message) => Completion::Failed {
-                error: message.clone(),
-                retryable: false,
-                retry_in_secs: None,
-            },
+            } => failed(failure, true, *retry_in_secs),
+            Self::Fail(failure) => failed(failure, false, None),
             // Sent with defer_job by process-jobs; as a completion it is a plain retry.
             Self::Defer {
                 message,
                 delay_secs,
-            } => Completion::Failed {
-                error: message.clone(),
-                retryable: true,
-                retry_in_secs: Some(*delay_secs),
-            },
+            } => failed(
+                &Failure::new(failure::SERVICE_BUSY, message.clone()),
+                true,
+                Some(*delay_secs),
+            ),
         }
     }
 }
@@ -86,13 +99,19 @@ pub async fn run_job<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     match job.job_type.as_str() {
         "generate-image" => match generation_id(&job.payload) {
             Some(id) => generate::run(host, config, job, id, budget_ms).await,
-            None => JobResult::fail("generate-image job without a valid generation_id"),
+            None => JobResult::fail(
+                failure::JOB_FAILED,
+                "generate-image job without a valid generation_id",
+            ),
         },
         "download-image" => match serde_json::from_value::<DownloadPayload>(job.payload.clone()) {
             Ok(payload) => download::run(host, config, &payload).await,
-            Err(e) => JobResult::fail(format!("download-image job with a malformed payload: {e}")),
+            Err(e) => JobResult::fail(
+                failure::JOB_FAILED,
+                format!("download-image job with a malformed payload: {e}"),
+            ),
         },
-        other => JobResult::fail(format!("unknown job type {other:?}")),
+        other => JobResult::fail(failure::JOB_FAILED, format!("unknown job type {other:?}")),
     }
 }
 
@@ -101,4 +120,67 @@ fn generation_id(payload: &Value) -> Option<Uuid> {
         .get("generation_id")
         .and_then(Value::as_str)
         .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// complete_job gets the user's sentence as `error` and the detail in `error_details`, for every
+    /// failure class: nothing internal reaches the generation row.
+    #[test]
+    fn completions_carry_the_sentence_and_keep_the_detail_apart() {
+        let traceback = "Traceback (most recent call last):\n  File \"/src/predict.py\", line 9\nRuntimeError: boom";
+        let cases = [
+            (
+                JobResult::retry(
+                    failure::DATABASE_ERROR,
+                    "database: 42P01 relation missing",
+                    None,
+                ),
+                "A server error interrupted this generation; please try again.",
+            ),
+            (
+                JobResult::retry(
+                    failure::STORAGE_ERROR,
+                    "Storage answered 503: http://127.0.0.1:54321 too many connections",
+                    None,
+                ),
+                "Saving the image failed; please try again.",
+            ),
+            (
+                JobResult::retry(
+                    failure::SERVICE_BUSY,
+                    "the create request may or may not have reached Replicate: connection reset",
+                    None,
+                ),
+                "The image service is busy; please try again in a few minutes.",
+            ),
+            (
+                JobResult::fail("model_failed", format!("The model failed: {traceback}")),
+                "The model could not make this image; please try again or change the prompt.",
+            ),
+            (
+                JobResult::retry(
+                    failure::MISCONFIGURED,
+                    "REPLICATE_API_TOKEN is not set for process-jobs",
+                    Some(60),
+                ),
+                "The image service is not available right now; please try again later.",
+            ),
+        ];
+        for (result, sentence) in cases {
+            let Completion::Failed { error, details, .. } = result.completion() else {
+                panic!("{result:?} is a failure")
+            };
+            assert_eq!(error, sentence);
+            let Some(detail) = result.detail() else {
+                panic!("{result:?} has a detail")
+            };
+            assert!(
+                detail.ends_with(details["detail"].as_str().unwrap()),
+                "{detail} / {details}"
+            );
+        }
+    }
 }
