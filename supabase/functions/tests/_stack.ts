@@ -252,7 +252,12 @@ export class Stack {
 
   /** Uploads `bytes` to this stack's Storage with the service key and answers the object's public URL,
    * as the apps' earlier images are (what a remix sends as its source image). */
-  async storeObject(path: string, bytes: Uint8Array<ArrayBuffer>, contentType: string, bucket = "generated-images") {
+  async storeObject(
+    path: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    contentType: string,
+    bucket = "generated-images",
+  ) {
     const res = await fetch(`${this.url}/storage/v1/object/${bucket}/${path}`, {
       method: "POST",
       headers: {

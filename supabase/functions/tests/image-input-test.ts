@@ -53,7 +53,11 @@ Deno.test("image inputs: an address the rule refuses is a 422 naming field and r
       ["image_url", "https://elsewhere.example.net/a.png", /elsewhere\.example\.net is not/],
       ["image_url", "https://images%2eexample.com/a.png", /percent-encode/],
       ["image_url", `${stack.url}/functions/v1/process-jobs`, /not a Storage object URL/],
-      ["image_url", `${stack.url}/storage/v1/object/public/generated-images/../../../rest/v1/x`, /not a Storage/],
+      [
+        "image_url",
+        `${stack.url}/storage/v1/object/public/generated-images/../../../rest/v1/x`,
+        /not a Storage/,
+      ],
     ];
     for (const [field, url, rule] of cases) {
       const body = { prompt: "as a painting", model_id: FLUX_DEV, [field]: url };
@@ -91,7 +95,10 @@ Deno.test("image inputs: the project's Storage is accepted; a wrong type or size
       big: await stack.storeObject(`${user.id}/huge.png`, big, "image/png"),
     };
 
-    const wrongType = await finished(stack, await start(stack, user, { model_id: FLUX_DEV, image_url: sources.svg }));
+    const wrongType = await finished(
+      stack,
+      await start(stack, user, { model_id: FLUX_DEV, image_url: sources.svg }),
+    );
     assertEquals(
       [wrongType.status, wrongType.error_message],
       ["failed", "The input image is not a PNG, JPEG, WebP or GIF image (it is image/svg+xml)."],
@@ -112,7 +119,10 @@ Deno.test("image inputs: the project's Storage is accepted; a wrong type or size
     assertMatch(String(gone.error_message), /^The input image could not be read \(HTTP 4\d\d\)\.$/);
     assertEquals(await creates(sim), 0, "no prediction was created (nothing paid)");
 
-    const fine = await finished(stack, await start(stack, user, { model_id: FLUX_DEV, image_url: sources.png }));
+    const fine = await finished(
+      stack,
+      await start(stack, user, { model_id: FLUX_DEV, image_url: sources.png }),
+    );
     assertEquals(fine.status, "completed", String(fine.error_message));
     assertEquals(await creates(sim), 1, "a usable image is sent to the model");
   });

@@ -2,7 +2,12 @@
 // streamed bodies, host errors) and the start-generation handler, without a database.
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { EdgeApp, type Host, initSync } from "../_shared/wasm/imagegen_edge.js";
-import { LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY, signHs256, userClaims } from "../../../scripts/local/keys.ts";
+import {
+  LOCAL_JWT_SECRET,
+  LOCAL_SERVICE_ROLE_KEY,
+  signHs256,
+  userClaims,
+} from "../../../scripts/local/keys.ts";
 
 initSync({ module: await Deno.readFile(new URL("../_shared/wasm/imagegen_edge_bg.wasm", import.meta.url)) });
 
@@ -156,11 +161,14 @@ Deno.test("wasm: the host's fetch hands redirects back; the module checks the ho
     elsewhere++;
     return new Response(null, { headers: { "content-type": "image/png", "content-length": "100" } });
   });
-  const project = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, () =>
-    new Response(null, {
-      status: 302,
-      headers: { location: `http://127.0.0.1:${target.addr.port}/x.png` },
-    }));
+  const project = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    () =>
+      new Response(null, {
+        status: 302,
+        headers: { location: `http://127.0.0.1:${target.addr.port}/x.png` },
+      }),
+  );
   try {
     const projectUrl = `http://127.0.0.1:${project.addr.port}`;
     const { host } = fakeHost({
