@@ -1,6 +1,7 @@
 //! Settings read from the function's environment, parsed once per isolate.
 
 use crate::auth::{JwtVerifier, KeyConfigError};
+use crate::image_input::{ImageInputPolicy, Origin};
 use crate::replicate::client::ReplicateApi;
 
 /// Default cap on a user's unfinished (pending or processing) generations.
@@ -36,6 +37,9 @@ pub struct Config {
     /// The key the backend uses for itself (Storage uploads, the worker kick): `SUPABASE_SERVICE_ROLE_KEY`,
     /// else the first of `SUPABASE_SECRET_KEYS`.
     pub service_key: Option<String>,
+    /// Where input images may come from: this project's Storage (the origin of `SUPABASE_URL`) and the
+    /// hosts of `IMAGE_INPUT_HOSTS` (comma-separated `host` or `*.suffix`; empty by default).
+    pub image_inputs: ImageInputPolicy,
     /// Worker and storage settings.
     pub worker: WorkerConfig,
 }
@@ -208,6 +212,14 @@ impl AppContext {
         };
         let supabase_url =
             non_empty("SUPABASE_URL").map(|u| u.trim().trim_end_matches('/').to_owned());
+        let image_inputs = ImageInputPolicy::new(
+            supabase_url.as_deref().and_then(Origin::of),
+            ImageInputPolicy::parse_hosts(&non_empty("IMAGE_INPUT_HOSTS").unwrap_or_default())
+                .map_err(|problem| ConfigError {
+                    name: "IMAGE_INPUT_HOSTS",
+                    problem,
+                })?,
+        );
         let service_key =
             non_empty("SUPABASE_SERVICE_ROLE_KEY").or_else(|| secret_keys.first().cloned());
         let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
@@ -237,6 +249,7 @@ impl AppContext {
             publishable_keys,
             supabase_url,
             service_key,
+            image_inputs,
             worker,
         };
         Ok(Self { config, verifier })
@@ -343,6 +356,29 @@ mod tests {
     }
 
     #[test]
+    fn image_inputs_come_from_the_project_and_the_listed_hosts() {
+        let c = AppContext::from_env(env(&[
+            ("JWT_SECRET", SECRET),
+            ("SUPABASE_URL", "http://127.0.0.1:54321/"),
+            ("IMAGE_INPUT_HOSTS", "images.example.com, *.cdn.example.org"),
+        ]))
+        .unwrap();
+        let policy = &c.config.image_inputs;
+        assert!(policy
+            .check("http://127.0.0.1:54321/storage/v1/object/public/b/x.png")
+            .is_ok());
+        assert!(policy.check("https://images.example.com/x.png").is_ok());
+        assert!(policy.check("https://eu.cdn.example.org/x.png").is_ok());
+        assert!(policy.check("https://example.com/x.png").is_err());
+        let none = AppContext::from_env(env(&[("JWT_SECRET", SECRET)])).unwrap();
+        assert!(none
+            .config
+            .image_inputs
+            .check("https://images.example.com/x.png")
+            .is_err());
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let e = AppContext::from_env(env(&[
             ("JWT_SECRET", SECRET),
@@ -360,6 +396,14 @@ mod tests {
         assert_eq!(e.name, "MAX_PENDING_GENERATIONS");
         let e = AppContext::from_env(env(&[])).err().unwrap();
         assert_eq!(e.name, "JWT_SECRET");
+        let e = AppContext::from_env(env(&[
+            ("JWT_SECRET", SECRET),
+            ("IMAGE_INPUT_HOSTS", "images.example.com,169.254.169.254"),
+        ]))
+        .err()
+        .unwrap();
+        assert_eq!(e.name, "IMAGE_INPUT_HOSTS");
+        assert!(e.problem.contains("\"169.254.169.254\""), "{}", e.problem);
         let e = AppContext::from_env(env(&[("SUPABASE_JWKS", "not json")]))
             .err()
             .unwrap();

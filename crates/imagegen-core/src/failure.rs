@@ -17,6 +17,10 @@ pub const STORAGE_ERROR: &str = "storage_error";
 pub const IMAGE_REJECTED: &str = "image_rejected";
 /// The output is larger than `MAX_IMAGE_BYTES`.
 pub const IMAGE_TOO_LARGE: &str = "image_too_large";
+/// The input image (`image_url`) failed its check before any prediction: type, size, or address.
+pub const INPUT_IMAGE_UNUSABLE: &str = "input_image_unusable";
+/// The input image's host did not answer its check (timeout, 429, 5xx): another try may work.
+pub const INPUT_IMAGE_UNAVAILABLE: &str = "input_image_unavailable";
 /// A setting the function needs is missing or wrong (or Replicate refused our token).
 pub const MISCONFIGURED: &str = "misconfigured";
 /// The worker holding the job stopped renewing its lease on the last attempt (SQL: claim_next_job).
@@ -60,6 +64,11 @@ pub fn user_message(code: &str) -> &'static str {
             "The model returned a file that could not be saved as an image; please try again."
         }
         IMAGE_TOO_LARGE => "The image is too large to save; try a smaller size.",
+        INPUT_IMAGE_UNUSABLE => {
+            "The input image cannot be used: it must be a PNG, JPEG, WebP or GIF of at most 10 MB, \
+             stored in this app or on an allowed site."
+        }
+        INPUT_IMAGE_UNAVAILABLE => "The input image could not be fetched; please try again.",
         DATABASE_ERROR => "A server error interrupted this generation; please try again.",
         MISCONFIGURED | "replicate_unauthorized" => {
             "The image service is not available right now; please try again later."

@@ -124,7 +124,8 @@ pub enum HttpError {
     Network(String),
 }
 
-/// The HTTP capability (`fetch` in wasm).
+/// The HTTP capability (`fetch` in wasm). Redirects are not followed: a 3xx comes back as it is, and
+/// callers that follow one check the next URL first (`crate::redirect`).
 #[allow(async_fn_in_trait)]
 pub trait HttpClient {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
@@ -167,6 +168,7 @@ pub enum CopyError {
 pub trait StreamCopy {
     /// An opened download whose body is still unread.
     type Source;
+    /// Opens `request` without following redirects (as [`HttpClient::send`]).
     async fn open(&self, request: HttpRequest) -> Result<(ResponseHead, Self::Source), HttpError>;
     /// Sends `upload` with the source's body as its body; fails with [`CopyError::TooLarge`] past
     /// `max_bytes`. Answers the upload's response and the number of bytes copied.

@@ -98,8 +98,11 @@ impl JsHost {
             _ => Method::POST,
         };
         let signal = controller.signal();
+        // Redirects come back as they are (Deno hands over the 3xx with its Location): the domain
+        // follows them itself, checking each hop against its allow-list (imagegen_core::redirect).
         let mut builder = RequestBuilder::new(&request.url)
             .method(method)
+            .redirect(web_sys::RequestRedirect::Manual)
             .abort_signal(Some(&signal));
         for (name, value) in &request.headers {
             builder = builder.header(name, value);

@@ -6,7 +6,9 @@
 //! is delayed, then normal). With `after: true`, `status`/`reset` on a create hit *after* the prediction was
 //! created — the lost-response case that tempts a client into paying twice. Prediction faults shape the
 //! prediction a create starts: `nsfw` (fails with the model's NSFW text), `nsfw_partial` (FLUX-style: one
-//! output silently dropped), `fail` (fails with `error`), `stuck` (never leaves `starting`).
+//! output silently dropped), `fail` (fails with `error`), `stuck` (never leaves `starting`). A file fault,
+//! `redirect`, answers an output download with `302 Location: <location>` (default: the same file again),
+//! as a CDN in front of the files might: a client must check where it is sent before following.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,6 +25,7 @@ pub enum FaultKind {
     NsfwPartial,
     Fail,
     Stuck,
+    Redirect,
 }
 
 impl FaultKind {
@@ -87,6 +90,9 @@ pub struct FaultRule {
     /// `status`/`reset` on `create`: strike after the prediction was created.
     #[serde(default)]
     pub after: bool,
+    /// `redirect`: the `Location` sent (absolute or relative); absent = the requested file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl FaultRule {
@@ -107,6 +113,19 @@ impl FaultRule {
             if self.kind != FaultKind::Status || !(500..=599).contains(&s) {
                 return Err("status is for kind \"status\" and must be 500–599".into());
             }
+        }
+        if self.kind == FaultKind::Redirect && self.on != Target::File {
+            return Err("redirect faults apply to file downloads (on: \"file\")".into());
+        }
+        if self.location.is_some() && self.kind != FaultKind::Redirect {
+            return Err("location is for kind \"redirect\"".into());
+        }
+        if self
+            .location
+            .as_deref()
+            .is_some_and(|l| l.is_empty() || l.chars().any(|c| c.is_control() || c == ' '))
+        {
+            return Err("location must be a URL or a path".into());
         }
         if self.after
             && !(matches!(self.kind, FaultKind::Status | FaultKind::Reset)
@@ -218,6 +237,16 @@ impl FaultBook {
             .map(|r| r.delay_ms.unwrap_or(2000))
     }
 
+    /// A `redirect` for this file download, if one fires: the rule's `location`, if it has one.
+    pub fn redirect(
+        &mut self,
+        model: Option<&str>,
+        roll: &mut dyn FnMut() -> f64,
+    ) -> Option<Option<String>> {
+        self.fire(Target::File, model, |r| r.kind == FaultKind::Redirect, roll)
+            .map(|r| r.location)
+    }
+
     /// A fault replacing the answer, if one fires. `after` selects the after-create rules.
     pub fn request(
         &mut self,
@@ -323,6 +352,25 @@ mod tests {
     }
 
     #[test]
+    fn redirects_fire_on_file_downloads_only() {
+        let mut book = FaultBook::default();
+        book.add(
+            parse_rules(&json!([
+                {"kind": "redirect", "on": "file", "times": 1, "location": "http://169.254.169.254/x"},
+                {"kind": "redirect", "on": "file", "times": 1}
+            ]))
+            .unwrap(),
+        );
+        assert_eq!(book.request(Target::File, None, false, &mut always), None);
+        assert_eq!(
+            book.redirect(None, &mut always),
+            Some(Some("http://169.254.169.254/x".to_owned()))
+        );
+        assert_eq!(book.redirect(None, &mut always), Some(None));
+        assert_eq!(book.redirect(None, &mut always), None);
+    }
+
+    #[test]
     fn prediction_faults_and_bad_rules() {
         let mut book = FaultBook::default();
         book.add(parse_rules(&json!({"kind": "nsfw", "on": "create", "times": 1})).unwrap());
@@ -342,6 +390,11 @@ mod tests {
             json!({"kind": "reset", "after": true}),
             json!({"kind": "reset", "model": "nobody/nothing"}),
             json!({"kind": "reset", "colour": "red"}),
+            json!({"kind": "redirect"}),
+            json!({"kind": "redirect", "on": "get"}),
+            json!({"kind": "status", "on": "file", "location": "/x"}),
+            json!({"kind": "redirect", "on": "file", "location": ""}),
+            json!({"kind": "redirect", "on": "file", "location": "http://a b/"}),
         ] {
             assert!(parse_rules(&bad).is_err(), "{bad}");
         }

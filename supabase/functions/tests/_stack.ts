@@ -258,6 +258,28 @@ export class Stack {
     return this.db.count(table);
   }
 
+  /** Uploads `bytes` to this stack's Storage with the service key and answers the object's public URL,
+   * as the apps' earlier images are (what a remix sends as its source image). */
+  async storeObject(
+    path: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    contentType: string,
+    bucket = "generated-images",
+  ) {
+    const res = await fetch(`${this.url}/storage/v1/object/${bucket}/${path}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${LOCAL_SERVICE_ROLE_KEY}`,
+        "content-type": contentType,
+        "x-upsert": "true",
+      },
+      body: bytes,
+    });
+    if (!res.ok) throw new Error(`storage upload ${path}: ${res.status} ${await res.text()}`);
+    await res.body?.cancel();
+    return `${this.url}/storage/v1/object/public/${bucket}/${path}`;
+  }
+
   /** POST /functions/v1/process-generation as the backend (service_role key). */
   async processGeneration(generationId: string, token: string | null = LOCAL_SERVICE_ROLE_KEY) {
     const res = await this.call("process-generation", {
@@ -277,6 +299,12 @@ export class Stack {
 }
 
 export const spawnStack = Stack.spawn;
+
+/** A 1×1 PNG, for input images. */
+export const TINY_PNG = Uint8Array.from(
+  atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="),
+  (c) => c.charCodeAt(0),
+);
 
 /**
  * Runs `fn` with a stack wired to a fresh simulator (its output host allowed for downloads), and stops

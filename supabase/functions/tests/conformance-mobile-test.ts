@@ -23,6 +23,7 @@ import {
   withStack,
 } from "./_conformance.ts";
 import { Postgrest } from "./_postgrest.ts";
+import { TINY_PNG } from "./_stack.ts";
 
 Deno.test("conformance (mobile): own pending row, generate-image, one image and one Storage object", async () => {
   await withStack(["--time-scale", "0.02"], {}, async (stack, sim) => {
@@ -60,8 +61,8 @@ Deno.test("conformance (mobile): remix sends source_image_url and strength to an
     // RemixBottomSheet: img2img models first; 1024×1024; the model's default steps and guidance.
     const model = (await activeModels(api)).find((m) => m.supports_img2img === true);
     assert(model, "an active model supports img2img");
-    const source =
-      `https://abcdefghijklmnopqrst.supabase.co/storage/v1/object/public/generated-images/${user.id}/earlier.webp`;
+    // The source is an earlier image of the user's gallery: its public URL in the project's Storage.
+    const source = await stack.storeObject(`${user.id}/earlier.png`, TINY_PNG, "image/png");
     const row = await insertOwnGeneration(stack, user, model, { width: 1024, height: 1024 }, {
       negative_prompt: undefined,
       style: undefined,

@@ -2,7 +2,7 @@
 // prediction runs, the image lands in Storage, the row completes. Failure paths, a crash mid-job, and
 // 3 concurrent workers over 300 generations.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { type Simulator, type Stack, type TestUser, withSimulatorStack } from "./_stack.ts";
+import { type Simulator, type Stack, type TestUser, TINY_PNG, withSimulatorStack } from "./_stack.ts";
 import { LOCAL_ANON_KEY, LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
 
 type Row = Record<string, unknown>;
@@ -45,13 +45,15 @@ async function creates(sim: Simulator) {
 Deno.test("worker: accepted generations complete on their own, images in Storage", async () => {
   await withWorker(["--time-scale", "0.02"], {}, async (stack, sim) => {
     const user = await stack.newUser();
+    // An input image comes from the project's Storage (image_input): an earlier upload of the user's.
+    const source = await stack.storeObject(`${user.id}/source.png`, TINY_PNG, "image/png");
     const cases: [Row, string][] = [
       [{ model_id: "black-forest-labs/flux-schnell", width: 1024, height: 576 }, "image/webp"],
       [{ model_id: "recraft-ai/recraft-v3-svg" }, "image/svg+xml"],
       [
         {
           model_id: "black-forest-labs/flux-dev",
-          image_url: "https://example.com/source.png",
+          image_url: source,
           strength: 0.6,
         },
         "image/webp",

@@ -165,11 +165,33 @@ Deno.test("upgrade: db push onto the original Picture database keeps every row a
       { status: "completed", replicate_prediction_id: created.id },
       "the recorded prediction was resumed",
     );
+    // An input image outside this project's Storage is refused before any create (ARCHITECTURE.md "Cost
+    // safety"). The fixture's remix names the original project's Storage; in a real upgrade that is this
+    // project, but the test stack is another origin, so here it is refused, with its reason.
+    const foreignImage = await db.sql<{ id: string; error_message: string }[]>`
+      select id, error_message from public.image_generations
+       where id = any(${inFlight.map((g) => g.id)}) and params ->> 'image_url' is not null
+         and params ->> 'image_url' not like ${stack.url + "/storage/v1/object/%"}`;
+    assertEquals(foreignImage.length, 1, "the fixture's remix of a user upload");
+    assertEquals(
+      foreignImage[0].error_message,
+      "The input image cannot be used: it must be a PNG, JPEG, WebP or GIF of at most 10 MB, stored in " +
+        "this app or on an allowed site.",
+    );
+    const [{ detail }] = await db.sql`
+      select error_details ->> 'detail' as detail from public.job_queue
+       where payload ->> 'generation_id' = ${foreignImage[0].id} and error_details is not null`;
+    assertEquals(
+      detail,
+      "The input image's address is neither in this project's Storage nor on a host allowed for input " +
+        "images (oldpictureprojectref.supabase.co is not).",
+    );
+    const refusedImage = new Set(foreignImage.map((g) => g.id));
     const stats = await sim.admin("GET", "stats");
     assertEquals(stats.duplicate_creates, 0, "no duplicate prediction");
     assertEquals(
       stats.creates_total,
-      1 + inFlight.filter((g) => !g.replicate_prediction_id).length,
+      1 + inFlight.filter((g) => !g.replicate_prediction_id && !refusedImage.has(g.id)).length,
       "one create for each generation that had none (and the test's own)",
     );
 

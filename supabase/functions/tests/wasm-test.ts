@@ -2,7 +2,12 @@
 // streamed bodies, host errors) and the start-generation handler, without a database.
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { EdgeApp, type Host, initSync } from "../_shared/wasm/imagegen_edge.js";
-import { LOCAL_JWT_SECRET, signHs256, userClaims } from "../../../scripts/local/keys.ts";
+import {
+  LOCAL_JWT_SECRET,
+  LOCAL_SERVICE_ROLE_KEY,
+  signHs256,
+  userClaims,
+} from "../../../scripts/local/keys.ts";
 
 initSync({ module: await Deno.readFile(new URL("../_shared/wasm/imagegen_edge_bg.wasm", import.meta.url)) });
 
@@ -169,6 +174,55 @@ Deno.test("wasm: preflight answers 200 ok (as the original did); the gateway che
   assertEquals(app.gatewayRejection(`Bearer ${await token()}`), undefined);
   assert(app.gatewayRejection("Bearer nope")?.length);
   assert(app.gatewayRejection(undefined)?.length);
+});
+
+Deno.test("wasm: the host's fetch hands redirects back; the module checks the hop before following", async () => {
+  // The project (SUPABASE_URL) answers its Storage object with a redirect to another address; that address
+  // must never be requested: the module refuses the hop (not the project, not https).
+  let elsewhere = 0;
+  const target = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, () => {
+    elsewhere++;
+    return new Response(null, { headers: { "content-type": "image/png", "content-length": "100" } });
+  });
+  const project = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    () =>
+      new Response(null, {
+        status: 302,
+        headers: { location: `http://127.0.0.1:${target.addr.port}/x.png` },
+      }),
+  );
+  try {
+    const projectUrl = `http://127.0.0.1:${project.addr.port}`;
+    const { host } = fakeHost({
+      JWT_SECRET: LOCAL_JWT_SECRET,
+      SUPABASE_URL: projectUrl,
+      REPLICATE_API_TOKEN: "r8_unused",
+      REPLICATE_API_BASE: `${projectUrl}/v1`,
+    }, () => Promise.reject(new Error("no database in this test")));
+    const app = new EdgeApp(host);
+    const res = await app.processGeneration(
+      new Request("http://localhost/functions/v1/process-generation", {
+        method: "POST",
+        headers: { authorization: `Bearer ${LOCAL_SERVICE_ROLE_KEY}` },
+        body: JSON.stringify({
+          prompt: "as a painting",
+          model_id: "black-forest-labs/flux-dev",
+          source_image_url: `${projectUrl}/storage/v1/object/public/generated-images/u/earlier.png`,
+        }),
+      }),
+    );
+    const answer = await res.json();
+    assertEquals([res.status, answer.code], [400, "input_image_unusable"], JSON.stringify(answer));
+    assertEquals(
+      answer.error,
+      "The input image's address redirects to an address that is not allowed: it must use https.",
+    );
+    assertEquals(elsewhere, 0, "the redirect was not followed by fetch");
+  } finally {
+    await project.shutdown();
+    await target.shutdown();
+  }
 });
 
 Deno.test("loader: a missing build names scripts/build instead of a stack trace", async () => {

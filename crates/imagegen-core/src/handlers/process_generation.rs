@@ -16,6 +16,7 @@ use crate::failure;
 use crate::generation::{run_prediction, run_standalone, Deadlines, PredictionDone, RunError};
 use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
+use crate::image_input::{self, check_input_image, ProbeError};
 use crate::log::RequestLog;
 use crate::ports::{BodyError, HttpClient, Platform, RequestBody, Rpc, Timer};
 use crate::replicate::client::Replicate;
@@ -85,6 +86,12 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         // The original standalone form: a request, no row.
         let raw = RawRequest::parse(&bytes)?;
         let (request, _) = super::start_generation::validate(host, &raw, log).await?;
+        super::start_generation::check_image_url(ctx, &raw, &request)?;
+        if let Some(url) = &request.image_url {
+            check_input_image(host, &ctx.config.image_inputs, url.as_str())
+                .await
+                .map_err(|e| input_image_error(e, log))?;
+        }
         let deadlines = Deadlines {
             budget_ms,
             give_up_ms: now + f64::from(ctx.config.generation_timeout_secs) * 1000.0,
@@ -124,6 +131,9 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         ));
     }
 
+    image_input::check_before_create(host, &ctx.config.image_inputs, &generation)
+        .await
+        .map_err(|e| input_image_error(e, log))?;
     let deadlines = Deadlines::for_generation(&ctx.config, &generation.created_at, now, budget_ms);
     // A generation marked processing may have had a create whose answer was lost: look for it first.
     let search_first = generation.status == "processing";
@@ -221,6 +231,22 @@ fn output_format(url: &str) -> Option<&'static str> {
         "jpg" | "jpeg" => Some("jpeg"),
         "svg" | "svg+xml" => Some("svg"),
         _ => None,
+    }
+}
+
+/// An input image that failed its check: 400 `input_image_unusable` like a failed generation (no
+/// prediction was created), or 503 to try again when its host could not answer.
+fn input_image_error(e: ProbeError, log: &mut RequestLog) -> ApiError {
+    match e {
+        ProbeError::Unusable(message) => ApiError::new(400, "input_image_unusable", message),
+        ProbeError::Unavailable(message) => {
+            log.detail = Some(message);
+            ApiError::new(
+                503,
+                "input_image_unavailable",
+                "the input image's host could not be reached; try again shortly",
+            )
+        }
     }
 }
 

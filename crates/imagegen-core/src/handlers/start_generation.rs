@@ -6,6 +6,7 @@ use crate::config::AppContext;
 use crate::db::start_generation::{self as db, JobId, StartOutcome};
 use crate::error::ApiError;
 use crate::http::{RequestHead, Response};
+use crate::image_input;
 use crate::log::RequestLog;
 use crate::ports::{BodyError, Platform, RequestBody, Rpc};
 use crate::request::{
@@ -147,6 +148,7 @@ pub(crate) async fn accept<R: Rpc, B: RequestBody>(
         Attach::IfNamed => raw.generation_id()?,
     };
     let (request, model_row) = validate(rpc, &raw, log).await?;
+    check_image_url(ctx, &raw, &request)?;
 
     let limits = db::CallerLimits {
         max_pending: ctx.config.max_pending,
@@ -265,6 +267,23 @@ pub(crate) async fn validate<R: Rpc>(
             "unknown_model",
             format!("model_id {id} is not an available model; GET /functions/v1/models lists them"),
         )),
+    }
+}
+
+/// An input image must come from this project's Storage or an allowed host (`image_input`): 422
+/// `invalid_image_url` naming the client's field otherwise, before anything is written.
+pub(crate) fn check_image_url(
+    ctx: &AppContext,
+    raw: &RawRequest,
+    request: &GenerationRequest,
+) -> Result<(), ApiError> {
+    match &request.image_url {
+        Some(url) => ctx
+            .config
+            .image_inputs
+            .check(url.as_str())
+            .map_err(|why| image_input::refused_url(raw.image_field(), &why)),
+        None => Ok(()),
     }
 }
 

@@ -493,3 +493,125 @@ fn not_pending_does_not_echo_the_rows_reason() {
     assert_eq!(e.message, "this generation is already failed");
     assert_eq!(log.detail.as_deref(), Some(raw));
 }
+
+/// A project at the local stack's address that allows one outside image host.
+fn ctx_with_image_hosts() -> AppContext {
+    AppContext::from_env(|k| match k {
+        "JWT_SECRET" => Some(TEST_SECRET.to_owned()),
+        "SUPABASE_URL" => Some("http://127.0.0.1:54321".to_owned()),
+        "IMAGE_INPUT_HOSTS" => Some("images.example.com".to_owned()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+fn img2img(field: &str, url: &str) -> String {
+    serde_json::json!({"prompt": "as a painting", "model_id": "black-forest-labs/flux-dev", field: url})
+        .to_string()
+}
+
+#[test]
+fn an_input_image_from_a_refused_address_is_a_422_and_writes_nothing() {
+    let cases = [
+        (
+            "image_url",
+            "http://images.example.com/a.png",
+            "must use https",
+        ),
+        (
+            "image_url",
+            "https://169.254.169.254/latest/meta-data/",
+            "not an IP address",
+        ),
+        (
+            "source_image_url",
+            "https://[::1]/a.png",
+            "not an IP address",
+        ),
+        ("image_url", "https://2852039166/", "not an IP address"),
+        (
+            "image_url",
+            "https://u:p@images.example.com/a.png",
+            "user name or password",
+        ),
+        ("image_url", "https://images.example.com:8443/a.png", "port"),
+        (
+            "source_image_url",
+            "https://localhost/a.png",
+            "internal host",
+        ),
+        (
+            "image_url",
+            "https://metadata.google.internal/",
+            "internal host",
+        ),
+        (
+            "image_url",
+            "https://elsewhere.example.net/a.png",
+            "elsewhere.example.net is not",
+        ),
+        (
+            "image_url",
+            "https://images%2eexample.com/a.png",
+            "percent-encode",
+        ),
+        (
+            "image_url",
+            "http://127.0.0.1:54321/rest/v1/images",
+            "not a Storage object URL",
+        ),
+    ];
+    for (field, url, rule) in cases {
+        let platform = FakePlatform::at(NOW_MS);
+        let db = FakeDb::answering(created());
+        let r = crate::testing::block_on(handle(
+            &ctx_with_image_hosts(),
+            &platform,
+            &db,
+            &head("POST", Some(&user_token()), &[]),
+            img2img(field, url).into_bytes(),
+        ));
+        let answer = json(&r);
+        assert_eq!(
+            (r.status, answer["code"].as_str(), answer["field"].as_str()),
+            (422, Some("invalid_image_url"), Some(field)),
+            "{url}: {}",
+            r.body
+        );
+        let message = answer["error"].as_str().unwrap();
+        assert!(
+            message.starts_with(field) && message.contains(rule),
+            "{url}: {message}"
+        );
+        assert!(db.functions().is_empty(), "{url}: nothing written");
+    }
+}
+
+#[test]
+fn an_input_image_in_the_projects_storage_or_on_an_allowed_host_is_accepted() {
+    for (field, url) in [
+        (
+            "source_image_url",
+            "http://127.0.0.1:54321/storage/v1/object/public/generated-images/u/earlier.webp",
+        ),
+        (
+            "image_url",
+            "http://127.0.0.1:54321/storage/v1/object/sign/generated-images/u/x.png?token=t",
+        ),
+        ("image_url", "https://images.example.com/a.png"),
+    ] {
+        let platform = FakePlatform::at(NOW_MS);
+        let db = FakeDb::answering(created());
+        let r = crate::testing::block_on(handle(
+            &ctx_with_image_hosts(),
+            &platform,
+            &db,
+            &head("POST", Some(&user_token()), &[]),
+            img2img(field, url).into_bytes(),
+        ));
+        assert_eq!(r.status, 200, "{url}: {}", r.body);
+        assert_eq!(db.functions(), ["start_generation"]);
+        let params: serde_json::Value = serde_json::from_str(&db.arg("p_params").unwrap()).unwrap();
+        assert_eq!(params["image_url"], url);
+    }
+}

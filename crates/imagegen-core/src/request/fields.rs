@@ -144,7 +144,9 @@ impl AspectRatio {
     }
 }
 
-/// The source image for image-to-image: an absolute `https`/`http` URL.
+/// The source image for image-to-image: an absolute `https`/`http` URL. Where it may point is a rule
+/// of the configuration, checked by the handlers (`image_input::ImageInputPolicy`); both answer 422
+/// `invalid_image_url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageUrl(String);
 
@@ -156,8 +158,10 @@ impl ImageUrl {
     /// As [`ImageUrl::parse`], naming `field` (`image_url` or `source_image_url`) in errors.
     pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, ApiError> {
         let raw = raw.trim();
-        let bad =
-            |why: &str| ApiError::invalid(field, "invalid_image_url", format!("{field} {why}"));
+        let bad = |why: &str| ApiError {
+            status: 422,
+            ..ApiError::invalid(field, "invalid_image_url", format!("{field} {why}"))
+        };
         if raw.len() > MAX_URL_LEN {
             return Err(bad(&format!("is longer than {MAX_URL_LEN} characters")));
         }

@@ -70,6 +70,15 @@ impl RawRequest {
             .transpose()
     }
 
+    /// The field the input image is read from: `image_url` when sent (`source_image_url` must then agree
+    /// with it), else `source_image_url`. For errors about the image that name the client's field.
+    pub fn image_field(&self) -> &'static str {
+        match non_blank(&self.map, "image_url") {
+            Ok(Some(_)) => "image_url",
+            _ => "source_image_url",
+        }
+    }
+
     /// Validates the request against its model. `resolved`: the `models` row when [`Self::model_uuid`]
     /// was `Some` (ignored otherwise); without it a uuid `model_id` is an `unknown_model`.
     pub fn validate(

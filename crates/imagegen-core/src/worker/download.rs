@@ -10,7 +10,10 @@ use crate::db::generation::{self as db, StoredOutput};
 use crate::failure::{
     DATABASE_ERROR, IMAGE_REJECTED, IMAGE_TOO_LARGE, MISCONFIGURED, STORAGE_ERROR,
 };
-use crate::ports::{CopyError, HttpClient, HttpError, HttpRequest, Platform, Rpc, StreamCopy};
+use crate::ports::{
+    CopyError, HttpClient, HttpError, HttpRequest, Platform, ResponseHead, Rpc, StreamCopy,
+};
+use crate::redirect::{self, MAX_REDIRECTS};
 use base64::Engine;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -147,39 +150,7 @@ async fn store_download<S: HttpClient + StreamCopy>(
     stem: &str,
 ) -> Result<StoredObject, JobResult> {
     let worker = &config.worker;
-    if !is_allowed(url, &worker.extra_download_hosts) {
-        return Err(JobResult::fail(
-            IMAGE_REJECTED,
-            format!(
-                "Refused to download the image from an unexpected address ({})",
-                origin_of(url)
-            ),
-        ));
-    }
-    let request = HttpRequest {
-        method: "GET",
-        url: url.to_owned(),
-        headers: vec![],
-        body: None,
-        timeout_ms: DOWNLOAD_TIMEOUT_MS,
-    };
-    let (head, source) = match host.open(request).await {
-        Ok(opened) => opened,
-        Err(HttpError::Timeout) => {
-            return Err(JobResult::retry(
-                STORAGE_ERROR,
-                "the image download timed out",
-                None,
-            ))
-        }
-        Err(e) => {
-            return Err(JobResult::retry(
-                STORAGE_ERROR,
-                format!("the image download failed: {e}"),
-                None,
-            ))
-        }
-    };
+    let (head, source) = open_following_redirects(host, &worker.extra_download_hosts, url).await?;
     let refuse = |host: &S, source, result| {
         host.discard(source);
         Err(result)
@@ -256,6 +227,82 @@ async fn store_download<S: HttpClient + StreamCopy>(
             None,
         )),
     }
+}
+
+/// Opens a download, following redirects by hand (the host's fetch does not) up to
+/// [`MAX_REDIRECTS`] hops, each checked against the download allow-list before it is requested: an
+/// allowed host's redirect cannot lead the worker anywhere else. Answers the first non-redirect.
+async fn open_following_redirects<S: StreamCopy>(
+    host: &S,
+    extra_hosts: &[String],
+    url: &str,
+) -> Result<(ResponseHead, S::Source), JobResult> {
+    let mut current = url.to_owned();
+    for hop in 0..=MAX_REDIRECTS {
+        if !is_allowed(&current, extra_hosts) {
+            return Err(JobResult::fail(
+                IMAGE_REJECTED,
+                if hop == 0 {
+                    format!(
+                        "Refused to download the image from an unexpected address ({})",
+                        origin_of(&current)
+                    )
+                } else {
+                    format!(
+                        "Refused to follow the image's redirect to an unexpected address ({})",
+                        origin_of(&current)
+                    )
+                },
+            ));
+        }
+        let request = HttpRequest {
+            method: "GET",
+            url: current.clone(),
+            headers: vec![],
+            body: None,
+            timeout_ms: DOWNLOAD_TIMEOUT_MS,
+        };
+        let (head, source) = match host.open(request).await {
+            Ok(opened) => opened,
+            Err(HttpError::Timeout) => {
+                return Err(JobResult::retry(
+                    STORAGE_ERROR,
+                    "the image download timed out",
+                    None,
+                ))
+            }
+            Err(e) => {
+                return Err(JobResult::retry(
+                    STORAGE_ERROR,
+                    format!("the image download failed: {e}"),
+                    None,
+                ))
+            }
+        };
+        if !redirect::is_redirect(head.status) {
+            return Ok((head, source));
+        }
+        host.discard(source);
+        match head
+            .header("location")
+            .and_then(|l| redirect::resolve(&current, l))
+        {
+            Some(next) => current = next,
+            None => {
+                return Err(JobResult::fail(
+                    STORAGE_ERROR,
+                    format!(
+                        "The image could not be downloaded (HTTP {} without a Location).",
+                        head.status
+                    ),
+                ))
+            }
+        }
+    }
+    Err(JobResult::fail(
+        STORAGE_ERROR,
+        format!("The image's address redirected more than {MAX_REDIRECTS} times."),
+    ))
 }
 
 /// A `data:` output (small, already in memory) uploaded as bytes.
@@ -488,6 +535,148 @@ mod tests {
             JobResult::Retry { .. }
         ));
         assert!(matches!(storage_error(403, b"nope"), JobResult::Fail(_)));
+    }
+
+    /// Download servers by URL; like the real host, `open` never follows a redirect. Records what was
+    /// opened and which sources were discarded.
+    #[derive(Default)]
+    struct Servers {
+        answers: std::collections::HashMap<String, (u16, Vec<(String, String)>)>,
+        opened: std::cell::RefCell<Vec<String>>,
+        discarded: std::cell::RefCell<Vec<String>>,
+    }
+
+    impl Servers {
+        fn answer(mut self, url: &str, status: u16, headers: &[(&str, &str)]) -> Self {
+            let headers = headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            self.answers.insert(url.to_owned(), (status, headers));
+            self
+        }
+        fn redirect(self, from: &str, to: &str) -> Self {
+            self.answer(from, 302, &[("location", to)])
+        }
+    }
+
+    impl StreamCopy for Servers {
+        type Source = String;
+        async fn open(&self, request: HttpRequest) -> Result<(ResponseHead, String), HttpError> {
+            self.opened.borrow_mut().push(request.url.clone());
+            let (status, headers) = self
+                .answers
+                .get(&request.url)
+                .cloned()
+                .ok_or_else(|| HttpError::Network(format!("no server at {}", request.url)))?;
+            Ok((ResponseHead { status, headers }, request.url))
+        }
+        async fn pipe(
+            &self,
+            _: String,
+            _: HttpRequest,
+            _: u64,
+        ) -> Result<(crate::ports::HttpResponse, u64), CopyError> {
+            unreachable!("these tests only open")
+        }
+        fn discard(&self, source: String) {
+            self.discarded.borrow_mut().push(source);
+        }
+    }
+
+    const OUT: &str = "https://replicate.delivery/xezq/abc/out-0.webp";
+
+    fn open(servers: &Servers, extra: &[&str]) -> Result<(ResponseHead, String), JobResult> {
+        let extra: Vec<String> = extra.iter().map(|h| (*h).to_owned()).collect();
+        crate::testing::block_on(open_following_redirects(servers, &extra, OUT))
+    }
+
+    fn failure(result: Result<(ResponseHead, String), JobResult>) -> String {
+        match result {
+            Err(JobResult::Fail(m)) => m.detail,
+            Err(other) => panic!("expected a final failure, got {other:?}"),
+            Ok((head, _)) => panic!("expected a failure, got HTTP {}", head.status),
+        }
+    }
+
+    #[test]
+    fn redirects_within_the_allow_list_are_followed() {
+        let servers = Servers::default()
+            .redirect(OUT, "https://pbxt.replicate.delivery/abc/out-0.webp")
+            .redirect(
+                "https://pbxt.replicate.delivery/abc/out-0.webp",
+                "/v2/out-0.webp",
+            )
+            .answer(
+                "https://pbxt.replicate.delivery/v2/out-0.webp",
+                200,
+                &[("content-type", "image/webp")],
+            );
+        let (head, source) = open(&servers, &[]).unwrap();
+        assert_eq!(
+            (head.status, source.as_str()),
+            (200, "https://pbxt.replicate.delivery/v2/out-0.webp")
+        );
+        assert_eq!(servers.opened.borrow().len(), 3);
+        assert_eq!(
+            servers.discarded.borrow().clone(),
+            [OUT, "https://pbxt.replicate.delivery/abc/out-0.webp"],
+            "each redirect answer is released"
+        );
+    }
+
+    #[test]
+    fn a_redirect_off_the_allow_list_fails_before_it_is_requested() {
+        for to in [
+            "http://169.254.169.254/latest/meta-data/",
+            "https://evil.example.com/out-0.webp",
+            "http://replicate.delivery/abc/out-0.webp",
+            "https://replicate.delivery@127.0.0.1/x",
+            "file:///etc/passwd",
+        ] {
+            let servers = Servers::default().redirect(OUT, to);
+            let m = failure(open(&servers, &["127.0.0.1:54340"]));
+            assert!(
+                m.starts_with("Refused to follow the image's redirect to an unexpected address"),
+                "{to}: {m}"
+            );
+            assert_eq!(
+                servers.opened.borrow().clone(),
+                [OUT],
+                "{to}: not requested"
+            );
+        }
+    }
+
+    #[test]
+    fn a_first_url_off_the_allow_list_is_never_opened() {
+        let servers = Servers::default();
+        let extra: Vec<String> = vec![];
+        let m = failure(crate::testing::block_on(open_following_redirects(
+            &servers,
+            &extra,
+            "https://evil.example.com/out-0.webp",
+        )));
+        assert_eq!(
+            m,
+            "Refused to download the image from an unexpected address (evil.example.com)"
+        );
+        assert!(servers.opened.borrow().is_empty());
+    }
+
+    #[test]
+    fn redirect_loops_stop_at_the_hop_limit() {
+        let servers = Servers::default().redirect(OUT, OUT);
+        assert_eq!(
+            failure(open(&servers, &[])),
+            format!("The image's address redirected more than {MAX_REDIRECTS} times.")
+        );
+        assert_eq!(servers.opened.borrow().len(), MAX_REDIRECTS + 1);
+        let servers = Servers::default().answer(OUT, 307, &[]);
+        assert_eq!(
+            failure(open(&servers, &[])),
+            "The image could not be downloaded (HTTP 307 without a Location)."
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@ use super::JobResult;
 use crate::config::Config;
 use crate::db::generation as db;
 use crate::db::queue::{self, Job};
-use crate::failure::{DATABASE_ERROR, MISCONFIGURED, SERVICE_BUSY};
+use crate::failure::{self, DATABASE_ERROR, MISCONFIGURED, SERVICE_BUSY};
 use crate::generation::{run_prediction, Deadlines, RunError};
+use crate::image_input::{self, ProbeError};
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
 use crate::replicate::client::Replicate;
 use uuid::Uuid;
@@ -35,6 +36,16 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
         return JobResult::done(
             serde_json::json!({"skipped": format!("generation already {}", generation.status)}),
         );
+    }
+    // Replicate would fetch the input image and bill the prediction whatever it finds: look first.
+    match image_input::check_before_create(host, &config.image_inputs, &generation).await {
+        Ok(()) => {}
+        Err(ProbeError::Unusable(message)) => {
+            return JobResult::fail(failure::INPUT_IMAGE_UNUSABLE, message)
+        }
+        Err(ProbeError::Unavailable(message)) => {
+            return JobResult::retry(failure::INPUT_IMAGE_UNAVAILABLE, message, None)
+        }
     }
     let deadlines =
         Deadlines::for_generation(config, &generation.created_at, host.now_ms(), budget_ms);

@@ -38,6 +38,15 @@ pub async fn serve(app: &Arc<App>, id: &str, name: &str) -> Result<Reply, ResetC
             _ => return Ok(reply::not_found("Not found.")),
         }
     };
+    let redirect = {
+        let mut roll = || app.roll();
+        lock(&app.faults).redirect(Some(model), &mut roll)
+    };
+    if let Some(location) = redirect {
+        crate::counters::Counters::bump(&mut app.counters().faults_fired, "redirect");
+        let location = location.unwrap_or_else(|| format!("/delivery/{id}/{name}"));
+        return Ok(reply::redirect(&location));
+    }
     if let Some(fault) = super::api::request_faults(app, Target::File, Some(model), false).await {
         return fault;
     }

@@ -85,3 +85,12 @@ pub fn file(content_type: &str, body: Bytes) -> Reply {
     }
     r
 }
+
+/// A `302 Found` to `location`.
+pub fn redirect(location: &str) -> Reply {
+    let mut r = with_body(302, "text/plain", Vec::new());
+    if let Ok(v) = location.parse() {
+        r.headers_mut().insert(hyper::header::LOCATION, v);
+    }
+    r
+}

@@ -261,3 +261,39 @@ async fn bad_admin_input_gets_a_clear_400() {
     assert!(r.json()["error"].as_str().unwrap().contains("not JSON"));
     assert_eq!(s.admin(Method::GET, "nope", None).await.status, 404);
 }
+
+#[tokio::test]
+async fn redirect_faults_send_file_downloads_elsewhere() {
+    let s = spawn(json!({})).await;
+    let p = s.run("google/imagen-4", json!({"prompt": "x"})).await;
+    let url = p["output"].as_str().unwrap().to_owned();
+    let path = url.trim_start_matches(&s.url(""));
+    s.fault(json!({"kind": "redirect", "on": "file", "times": 1,
+        "location": "http://169.254.169.254/latest/meta-data/"}))
+        .await;
+    s.fault(json!({"kind": "redirect", "on": "file", "times": 1}))
+        .await;
+    let off = s.download(&url).await;
+    assert_eq!(off.status, 302);
+    assert_eq!(
+        off.headers["location"],
+        "http://169.254.169.254/latest/meta-data/"
+    );
+    let again = s.download(&url).await;
+    assert_eq!(
+        (again.status, again.headers["location"].to_str().unwrap()),
+        (302, path),
+        "without a location: the same file again"
+    );
+    let served = s.download(&url).await;
+    assert_eq!(served.status, 200, "each fired once");
+    assert_eq!(s.stats().await["faults_fired"]["redirect"], 2);
+    let r = s
+        .admin(
+            Method::POST,
+            "faults",
+            Some(&json!({"kind": "redirect", "on": "create"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
