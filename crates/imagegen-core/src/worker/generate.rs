@@ -5,7 +5,7 @@ use super::download::DownloadPayload;
 use super::JobResult;
 use crate::config::Config;
 use crate::db::generation as db;
-use crate::db::queue::{self, Job};
+use crate::db::queue;
 use crate::generation::{run_prediction, Deadlines, RunError};
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
 use crate::replicate::client::Replicate;
@@ -14,12 +14,17 @@ use uuid::Uuid;
 pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     host: &S,
     config: &Config,
-    job: &Job,
     generation_id: Uuid,
     budget_ms: f64,
 ) -> JobResult {
     let Some(api) = config.replicate.as_ref() else {
         return JobResult::retry("REPLICATE_API_TOKEN is not set for process-jobs", Some(60));
+    };
+    let Some(webhook_base) = config.webhook_base.as_ref() else {
+        return JobResult::retry(
+            "SUPABASE_URL (or REPLICATE_WEBHOOK_BASE_URL) is not set for process-jobs: predictions cannot be marked",
+            Some(60),
+        );
     };
     let generation = match db::start_processing(host, generation_id).await {
         Ok(Some(g)) => g,
@@ -34,16 +39,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     let deadlines =
         Deadlines::for_generation(config, &generation.created_at, host.now_ms(), budget_ms);
     let replicate = Replicate::new(api, host, host, host);
-    // From the second attempt on, an earlier create may have been lost in transit: look for it first.
-    match run_prediction(
-        host,
-        &replicate,
-        &generation,
-        job.attempt_number > 1,
-        deadlines,
-    )
-    .await
-    {
+    match run_prediction(host, &replicate, &generation, webhook_base, deadlines).await {
         Ok(done) => {
             let payload = DownloadPayload {
                 generation_id,
