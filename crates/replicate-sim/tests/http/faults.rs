@@ -261,3 +261,25 @@ async fn bad_admin_input_gets_a_clear_400() {
     assert!(r.json()["error"].as_str().unwrap().contains("not JSON"));
     assert_eq!(s.admin(Method::GET, "nope", None).await.status, 404);
 }
+
+#[tokio::test]
+async fn a_start_failure_never_runs() {
+    let s = spawn(json!({})).await;
+    s.fault(json!({"kind": "start_fail", "on": "create", "times": 1}))
+        .await;
+    let p = s.run(SCHNELL, json!({"prompt": "x"})).await;
+    assert_eq!(
+        (p["status"].as_str(), p["error"].as_str()),
+        (Some("failed"), Some("E6716: Timed out starting model"))
+    );
+    assert!(p["started_at"].is_null(), "never started: {p}");
+    assert!(
+        p["metrics"]["predict_time"].is_null(),
+        "nothing billed: {p}"
+    );
+    // A `fail` fault runs first: it has a start and a predict time.
+    s.fault(json!({"kind": "fail", "on": "create", "times": 1}))
+        .await;
+    let p = s.run(SCHNELL, json!({"prompt": "x"})).await;
+    assert!(p["started_at"].is_string() && p["metrics"]["predict_time"].is_number());
+}
