@@ -37,6 +37,13 @@ alter table public.image_generations
   -- Stored as soon as Replicate answers the create, so a retried job resumes the prediction instead of
   -- paying for a second one.
   add column if not exists replicate_prediction_id text,
+  -- Paid once (ARCHITECTURE.md "Cost safety"): when the current create was first sent, written by
+  -- begin_prediction_create before the POST. Set with no prediction id beside it, the create's answer was
+  -- lost (or is on its way): the next attempt looks for its prediction from this time on, by its owner mark.
+  add column if not exists prediction_create_sent_at timestamptz,
+  -- Creates sent for this generation (each a distinct owner mark, `attempt=<n>` in its webhook URL);
+  -- capped by the worker's MAX_PREDICTION_CREATES.
+  add column if not exists prediction_creates integer not null default 0,
   add column if not exists created_at timestamptz not null default now(),
   add column if not exists completed_at timestamptz,
   add column if not exists source_image_url text,

@@ -2,7 +2,8 @@
 --   start_generation      new row + its generate-image job (start-generation, generate-image)
 --   attach_generation     a client-inserted pending row gets its validated request + job (generate-image)
 --   resolve_model         a models.id uuid → the catalog model it names
---   start_generation_processing / record_prediction / clear_prediction   the generate-image step
+--   start_generation_processing / begin_prediction_create / record_prediction / clear_prediction
+--                                                                       the generate-image step
 --   start_generation_download                                            the download-image step
 --   complete_generation   images rows + completed, in one transaction
 -- and a trigger that makes any row that becomes failed (a client's cancel included) finished, with its
@@ -367,15 +368,70 @@ begin
 end;
 $$;
 
--- Forgets a prediction that can no longer deliver (it failed in a retryable way), so the next attempt
--- creates a new one. Only clears the id it is given.
+-- Paid once (ARCHITECTURE.md "Cost safety"): records, before a create is POSTed, that it is about to be,
+-- so a create whose answer never arrives is visible afterwards as "intent recorded, no prediction id".
+-- Under the row lock (two runners of one generation see each other's intent):
+--   not_found / finished (completed or failed: cancelled)        nothing is sent
+--   held        a prediction is recorded: resume it, send nothing
+--   uncertain   create n was sent at sent_at (age_secs ago, this database's clock) and its prediction was
+--               never recorded: the caller looks for it by its mark before anything else
+--   create      go: send create n. A new create counts (prediction_creates + 1, sent now), unless the
+--               generation has had p_max_creates already: cap_reached. With p_resend_create = the open
+--               create's number (its window was searched to the end and nothing found: it made no
+--               prediction) the same create is sent again, same number, and its sent_at is kept, so a
+--               later search covers both sends.
+create function public.begin_prediction_create(
+  p_generation_id uuid,
+  p_max_creates integer,
+  p_resend_create integer default null
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_gen public.image_generations;
+begin
+  if p_max_creates is null or p_max_creates < 1 then
+    raise exception 'begin_prediction_create: p_max_creates must be at least 1' using errcode = '22023';
+  end if;
+  select * into v_gen from public.image_generations where id = p_generation_id for update;
+  if not found then
+    return jsonb_build_object('outcome', 'not_found');
+  end if;
+  if v_gen.status in ('completed', 'failed') then
+    return jsonb_build_object('outcome', 'finished', 'status', v_gen.status);
+  end if;
+  if v_gen.replicate_prediction_id is not null then
+    return jsonb_build_object('outcome', 'held', 'replicate_prediction_id', v_gen.replicate_prediction_id);
+  end if;
+  if v_gen.prediction_create_sent_at is not null then
+    if p_resend_create = v_gen.prediction_creates then
+      return jsonb_build_object('outcome', 'create', 'create_number', v_gen.prediction_creates);
+    end if;
+    return jsonb_build_object('outcome', 'uncertain', 'create_number', v_gen.prediction_creates,
+                              'sent_at', v_gen.prediction_create_sent_at,
+                              'age_secs', extract(epoch from now() - v_gen.prediction_create_sent_at));
+  end if;
+  if v_gen.prediction_creates >= p_max_creates then
+    return jsonb_build_object('outcome', 'cap_reached', 'creates', v_gen.prediction_creates);
+  end if;
+  update public.image_generations
+     set prediction_creates = prediction_creates + 1,
+         prediction_create_sent_at = now()
+   where id = p_generation_id;
+  return jsonb_build_object('outcome', 'create', 'create_number', v_gen.prediction_creates + 1);
+end;
+$$;
+
+-- Forgets a prediction that can no longer deliver (it failed without running, or is gone), and the intent
+-- of its create, so the next attempt sends a new, counted create. Only clears the id it is given.
 create function public.clear_prediction(p_generation_id uuid, p_prediction_id text) returns jsonb
 language sql
 set search_path = ''
 as $$
   with cleared as (
     update public.image_generations
-       set replicate_prediction_id = null
+       set replicate_prediction_id = null, prediction_create_sent_at = null
      where id = p_generation_id and replicate_prediction_id = p_prediction_id
     returning 1
   )
@@ -488,6 +544,7 @@ begin
     'public.get_generation(uuid)',
     'public.start_generation_processing(uuid)',
     'public.start_generation_download(uuid)',
+    'public.begin_prediction_create(uuid, integer, integer)',
     'public.record_prediction(uuid, text)',
     'public.clear_prediction(uuid, text)',
     'public.complete_generation(uuid, jsonb)'

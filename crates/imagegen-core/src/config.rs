@@ -3,6 +3,7 @@
 use crate::auth::{JwtVerifier, KeyConfigError};
 use crate::image_input::{ImageInputPolicy, Origin};
 use crate::replicate::client::ReplicateApi;
+use crate::replicate::WebhookBase;
 
 /// Default cap on a user's unfinished (pending or processing) generations.
 pub const DEFAULT_MAX_PENDING: u32 = 10;
@@ -34,6 +35,10 @@ pub struct Config {
     pub publishable_keys: Vec<String>,
     /// `SUPABASE_URL`: the project URL (functions, Storage). Injected by Supabase.
     pub supabase_url: Option<String>,
+    /// Where the owner mark of every prediction points (its `webhook`, see `replicate/mark.rs`):
+    /// `REPLICATE_WEBHOOK_BASE_URL`, else `SUPABASE_URL`. `None` when neither is set: no prediction can
+    /// then be created, since one without a mark could not be found again.
+    pub webhook_base: Option<WebhookBase>,
     /// The key the backend uses for itself (Storage uploads, the worker kick): `SUPABASE_SERVICE_ROLE_KEY`,
     /// else the first of `SUPABASE_SECRET_KEYS`.
     pub service_key: Option<String>,
@@ -220,6 +225,17 @@ impl AppContext {
                     problem,
                 })?,
         );
+        let webhook_base = match non_empty("REPLICATE_WEBHOOK_BASE_URL") {
+            Some(v) => Some(WebhookBase::parse(&v).map_err(|problem| ConfigError {
+                name: "REPLICATE_WEBHOOK_BASE_URL",
+                problem,
+            })?),
+            // The injected project URL; a value that is no URL leaves the backend without a mark base
+            // rather than failing every function (Storage and the kick read it as they always did).
+            None => supabase_url
+                .as_deref()
+                .and_then(|u| WebhookBase::parse(u).ok()),
+        };
         let service_key =
             non_empty("SUPABASE_SERVICE_ROLE_KEY").or_else(|| secret_keys.first().cloned());
         let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
@@ -248,6 +264,7 @@ impl AppContext {
             secret_keys,
             publishable_keys,
             supabase_url,
+            webhook_base,
             service_key,
             image_inputs,
             worker,
@@ -376,6 +393,32 @@ mod tests {
             .image_inputs
             .check("https://images.example.com/x.png")
             .is_err());
+    }
+
+    #[test]
+    fn the_webhook_base_is_the_project_url_unless_overridden() {
+        let base = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("JWT_SECRET", SECRET)];
+            all.extend_from_slice(pairs);
+            AppContext::from_env(env(&all))
+                .map(|c| c.config.webhook_base.map(|b| b.as_str().to_owned()))
+        };
+        assert_eq!(base(&[]), Ok(None));
+        assert_eq!(
+            base(&[("SUPABASE_URL", "https://abc.supabase.co/")]),
+            Ok(Some("https://abc.supabase.co".into()))
+        );
+        assert_eq!(
+            base(&[
+                ("SUPABASE_URL", "http://kong:8000"),
+                ("REPLICATE_WEBHOOK_BASE_URL", "https://abc.supabase.co")
+            ]),
+            Ok(Some("https://abc.supabase.co".into()))
+        );
+        let e = base(&[("REPLICATE_WEBHOOK_BASE_URL", "abc.supabase.co")])
+            .err()
+            .unwrap();
+        assert_eq!(e.name, "REPLICATE_WEBHOOK_BASE_URL");
     }
 
     #[test]

@@ -43,7 +43,12 @@ pub fn user_message(code: &str) -> &'static str {
             "The model could not make this image; please try again or change the prompt."
         }
         "prediction_canceled" => "The generation was canceled before it finished.",
-        "prediction_timed_out" => "The model did not finish in time; please try again.",
+        "prediction_timed_out" | "model_timed_out" => {
+            "The model did not finish in time; please try again."
+        }
+        "model_did_not_start" => {
+            "The model could not be started right now; please try again in a few minutes."
+        }
         "outputs_expired" => {
             "The image was made but expired before it could be saved; please try again."
         }

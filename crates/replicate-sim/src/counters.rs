@@ -1,11 +1,17 @@
-//! What the simulator has seen, for tests and benchmarks (`GET /admin/stats`). The duplicate counter
-//! answers "was any paid prediction created twice?": two accepted creates of one model with the same
-//! input (canonical JSON, keys sorted) count as a duplicate.
+//! What the simulator has seen, for tests and benchmarks (`GET /admin/stats`). Two duplicate counters
+//! answer "was any paid prediction created twice?":
+//! - `duplicate_creates`: two accepted creates of one model with the same input (canonical JSON, keys
+//!   sorted) — by input, so it also counts two generations that asked for the same thing;
+//! - `duplicate_owner_creates`: accepted creates whose owner mark (the worker's `webhook` URL naming a
+//!   generation and a create number, `imagegen_core::replicate::OwnerMark`) an earlier accepted create
+//!   already carried. A counted re-create carries the next create number, so it is not one of these: it
+//!   is counted in `owner_recreates` instead. Any `duplicate_owner_creates` is an unintended second bill.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
+use imagegen_core::replicate::OwnerMark;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,6 +25,11 @@ pub struct Counters {
     pub duplicate_creates: u64,
     /// Up to 20 of those, with how often each was created.
     pub duplicates: Vec<DuplicateEntry>,
+    /// Accepted creates carrying an owner mark (generation id and create number) seen on an earlier one.
+    pub duplicate_owner_creates: u64,
+    /// Accepted creates of a marked generation seen before under another create number (allowed
+    /// re-creates, each counted on the generation's row).
+    pub owner_recreates: u64,
     /// Requests by endpoint (`create`, `get`, `cancel`, `list`, `secret`, `file`, `other`).
     pub requests: BTreeMap<String, u64>,
     /// Answers by HTTP status.
@@ -38,6 +49,9 @@ pub struct Counters {
     pub files_served: u64,
     #[serde(skip)]
     seen: HashMap<u64, u32>,
+    /// Create numbers seen per marked generation.
+    #[serde(skip)]
+    owners: HashMap<u128, Vec<u32>>,
 }
 
 /// One duplicated create.
@@ -49,8 +63,19 @@ pub struct DuplicateEntry {
 }
 
 impl Counters {
-    /// Records an accepted create.
-    pub fn record_create(&mut self, model: &str, input: &Value) {
+    /// Records an accepted create and its `webhook`.
+    pub fn record_create(&mut self, model: &str, input: &Value, webhook: Option<&str>) {
+        if let Some(mark) = webhook.and_then(OwnerMark::parse) {
+            let numbers = self.owners.entry(mark.generation_id.as_u128()).or_default();
+            if numbers.contains(&mark.create_number) {
+                self.duplicate_owner_creates += 1;
+            } else {
+                if !numbers.is_empty() {
+                    self.owner_recreates += 1;
+                }
+                numbers.push(mark.create_number);
+            }
+        }
         self.creates_total += 1;
         *self.creates_by_model.entry(model.to_owned()).or_default() += 1;
         let mut h = DefaultHasher::new();
@@ -127,13 +152,43 @@ mod tests {
     #[test]
     fn same_input_in_another_key_order_is_a_duplicate() {
         let mut c = Counters::default();
-        c.record_create("a/b", &json!({"prompt": "x", "seed": 1}));
-        c.record_create("a/b", &json!({"seed": 1, "prompt": "x"}));
-        c.record_create("a/c", &json!({"prompt": "x", "seed": 1}));
-        c.record_create("a/b", &json!({"prompt": "x", "seed": 2}));
+        c.record_create("a/b", &json!({"prompt": "x", "seed": 1}), None);
+        c.record_create("a/b", &json!({"seed": 1, "prompt": "x"}), None);
+        c.record_create("a/c", &json!({"prompt": "x", "seed": 1}), None);
+        c.record_create("a/b", &json!({"prompt": "x", "seed": 2}), None);
         assert_eq!(c.creates_total, 4);
         assert_eq!(c.duplicate_creates, 1);
         assert_eq!(c.duplicates[0].count, 2);
         assert_eq!(c.creates_by_model["a/b"], 3);
+    }
+
+    #[test]
+    fn a_reused_owner_mark_is_a_duplicate_and_a_new_create_number_a_recreate() {
+        let hook = |g: &str, n: u32| {
+            format!("http://127.0.0.1:54321/functions/v1/replicate-webhook?generation_id={g}&attempt={n}")
+        };
+        let (a, b) = (
+            "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01",
+            "7c9d2b1a-0000-4000-8000-000000000777",
+        );
+        let mut c = Counters::default();
+        let input = json!({"prompt": "x"});
+        c.record_create("a/b", &input, Some(&hook(a, 1)));
+        c.record_create("a/b", &input, Some(&hook(b, 1)));
+        assert_eq!(
+            (
+                c.duplicate_owner_creates,
+                c.owner_recreates,
+                c.duplicate_creates
+            ),
+            (0, 0, 1),
+            "two generations asking the same: a duplicate input, not a duplicate owner"
+        );
+        c.record_create("a/b", &input, Some(&hook(a, 2)));
+        assert_eq!((c.duplicate_owner_creates, c.owner_recreates), (0, 1));
+        c.record_create("a/b", &input, Some(&hook(a, 2)));
+        c.record_create("a/b", &input, Some("https://example.com/hook"));
+        c.record_create("a/b", &input, None);
+        assert_eq!((c.duplicate_owner_creates, c.owner_recreates), (1, 1));
     }
 }

@@ -6,7 +6,8 @@
 //! is delayed, then normal). With `after: true`, `status`/`reset` on a create hit *after* the prediction was
 //! created — the lost-response case that tempts a client into paying twice. Prediction faults shape the
 //! prediction a create starts: `nsfw` (fails with the model's NSFW text), `nsfw_partial` (FLUX-style: one
-//! output silently dropped), `fail` (fails with `error`), `stuck` (never leaves `starting`). A file fault,
+//! output silently dropped), `fail` (runs, then fails with `error`: billed), `start_fail` (fails while
+//! starting, never runs: not billed; E6716 by default), `stuck` (never leaves `starting`). A file fault,
 //! `redirect`, answers an output download with `302 Location: <location>` (default: the same file again),
 //! as a CDN in front of the files might: a client must check where it is sent before following.
 
@@ -24,6 +25,7 @@ pub enum FaultKind {
     Nsfw,
     NsfwPartial,
     Fail,
+    StartFail,
     Stuck,
     Redirect,
 }
@@ -33,7 +35,7 @@ impl FaultKind {
     pub fn is_prediction_fault(self) -> bool {
         matches!(
             self,
-            Self::Nsfw | Self::NsfwPartial | Self::Fail | Self::Stuck
+            Self::Nsfw | Self::NsfwPartial | Self::Fail | Self::StartFail | Self::Stuck
         )
     }
 }
@@ -84,7 +86,7 @@ pub struct FaultRule {
     /// `slow`: delay before answering, in ms (default 2000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
-    /// `fail`: the prediction's `error` (default an out-of-memory failure).
+    /// `fail` / `start_fail`: the prediction's `error` (default an out-of-memory failure / E6716).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// `status`/`reset` on `create`: strike after the prediction was created.
@@ -176,6 +178,8 @@ pub enum PredictionFault {
     Nsfw,
     NsfwPartial,
     Fail(String),
+    /// Fails while starting: no `started_at`, no predict time (Replicate bills none).
+    StartFail(String),
     Stuck,
 }
 
@@ -286,6 +290,10 @@ impl FaultBook {
                 FaultKind::Nsfw => PredictionFault::Nsfw,
                 FaultKind::NsfwPartial => PredictionFault::NsfwPartial,
                 FaultKind::Stuck => PredictionFault::Stuck,
+                FaultKind::StartFail => PredictionFault::StartFail(
+                    r.error
+                        .unwrap_or_else(|| "E6716: Timed out starting model".to_owned()),
+                ),
                 _ => PredictionFault::Fail(r.error.unwrap_or_else(|| {
                     "CUDA out of memory. Tried to allocate 2.00 GiB (E1001)".to_owned()
                 })),
@@ -381,6 +389,11 @@ mod tests {
         assert_eq!(
             book.prediction("google/imagen-4", &mut always),
             PredictionFault::None
+        );
+        book.add(parse_rules(&json!({"kind": "start_fail", "times": 1})).unwrap());
+        assert_eq!(
+            book.prediction("google/imagen-4", &mut always),
+            PredictionFault::StartFail("E6716: Timed out starting model".into())
         );
         for bad in [
             json!({"kind": "explode"}),

@@ -43,6 +43,10 @@ async fn run(app: Arc<App>, id: String, plan: Plan) {
         return;
     }
     sleep_until(start_at).await;
+    if let Outcome::FailToStart(error) = &plan.outcome {
+        app.fail_to_start(&id, error);
+        return;
+    }
     if !app.start_processing(&id) {
         return;
     }

@@ -20,8 +20,13 @@ use crate::webhooks::{self, WebhookJob};
 /// How a prediction ends, decided when it is created.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Succeed { outputs: u32 },
+    Succeed {
+        outputs: u32,
+    },
+    /// Runs, then fails (billed).
     Fail(String),
+    /// Fails when it would have started: never runs (not billed).
+    FailToStart(String),
 }
 
 /// Shared by every request and prediction task.
@@ -191,12 +196,26 @@ impl App {
                 self.emit(rec, WebhookEvent::Logs);
                 self.emit(rec, WebhookEvent::Output);
             }
-            Outcome::Fail(error) => {
+            Outcome::Fail(error) | Outcome::FailToStart(error) => {
                 rec.status = PredictionStatus::Failed;
                 rec.error = Some(error.clone());
                 let _ = rec.status_tx.send(rec.status);
             }
         }
+        self.emit(rec, WebhookEvent::Completed);
+    }
+
+    /// `starting → failed` without ever running (no `started_at`, so no predict time).
+    pub fn fail_to_start(&self, id: &str, error: &str) {
+        let mut store = lock(&self.store);
+        let Some(rec) = store.get_mut(id) else { return };
+        if rec.status != PredictionStatus::Starting {
+            return;
+        }
+        rec.status = PredictionStatus::Failed;
+        rec.completed_us = Some(self.clock.now_us());
+        rec.error = Some(error.to_owned());
+        let _ = rec.status_tx.send(rec.status);
         self.emit(rec, WebhookEvent::Completed);
     }
 
@@ -236,6 +255,7 @@ impl App {
             },
             PredictionFault::NsfwPartial => Outcome::Fail(nsfw()),
             PredictionFault::Fail(e) => Outcome::Fail(e.clone()),
+            PredictionFault::StartFail(e) => Outcome::FailToStart(e.clone()),
             PredictionFault::None | PredictionFault::Stuck => Outcome::Succeed { outputs },
         }
     }

@@ -12,6 +12,7 @@ const RPC_ALLOWED = new Set([
   "get_generation",
   "start_generation_download",
   "request_worker_wake",
+  "begin_prediction_create",
   "record_prediction",
   "clear_prediction",
   "start_generation_processing",

@@ -140,17 +140,26 @@ Deno.test("process-generation: a crash mid-poll resumes the stored prediction, n
   });
 });
 
-Deno.test("process-generation: a create whose answer was lost is found, not paid twice", async () => {
+Deno.test("process-generation: a create whose answer was lost is found by its owner mark, not paid twice", async () => {
   await withStack(["--time-scale", "0"], {}, async (stack, sim) => {
     await sim.admin("POST", "faults", { kind: "status", on: "create", status: 502, after: true, times: 1 });
     const id = await newGeneration(stack);
     const lost = await stack.processGeneration(id);
     assertEquals([lost.status, lost.body.code], [503, "retry_later"], JSON.stringify(lost.body));
-    // The worker would retry the job; the standalone function sees the generation as unfinished.
-    await stack.sql`update image_generations set status = 'processing' where id = ${id}`;
+    assertEquals(lost.headers.get("retry-after"), "30", "looked for once no answer of it can still come");
+    // Until then a call neither searches nor creates.
+    const early = await stack.processGeneration(id);
+    assertEquals([early.status, early.body.code], [503, "retry_later"], JSON.stringify(early.body));
+    // As if those 30 s had passed.
+    await stack
+      .sql`update image_generations set prediction_create_sent_at = prediction_create_sent_at - interval '1 minute'
+                    where id = ${id}`;
     const res = await stack.processGeneration(id);
     assertEquals(res.status, 200, JSON.stringify(res.body));
     assertEquals(res.body.resumed, true);
-    assertEquals(await creates(sim), { total: 1, duplicates: 0 });
+    const stats = await sim.admin("GET", "stats");
+    assertEquals([stats.creates_total, stats.duplicate_owner_creates, stats.duplicate_creates], [1, 0, 0]);
+    const [row] = await stack.sql`select prediction_creates from image_generations where id = ${id}`;
+    assertEquals(row.prediction_creates, 1);
   });
 });

@@ -2,7 +2,7 @@
 // prediction runs, the image lands in Storage, the row completes. Failure paths, a crash mid-job, and
 // 3 concurrent workers over 300 generations.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { type Simulator, type Stack, type TestUser, TINY_PNG, withSimulatorStack } from "./_stack.ts";
+import { Simulator, type Stack, type TestUser, TINY_PNG, withSimulatorStack } from "./_stack.ts";
 import { LOCAL_ANON_KEY, LOCAL_SERVICE_ROLE_KEY } from "../../../scripts/local/keys.ts";
 
 type Row = Record<string, unknown>;
@@ -40,6 +40,38 @@ async function processJobs(stack: Stack, token: string | null = LOCAL_SERVICE_RO
 async function creates(sim: Simulator) {
   const stats = await sim.admin("GET", "stats");
   return { total: stats.creates_total as number, duplicates: stats.duplicate_creates as number };
+}
+
+/** What was paid for: creates, unintended duplicates (a reused owner mark) and counted re-creates. */
+async function paid(sim: Simulator) {
+  const stats = await sim.admin("GET", "stats");
+  return {
+    creates: stats.creates_total as number,
+    duplicateOwners: stats.duplicate_owner_creates as number,
+    recreates: stats.owner_recreates as number,
+  };
+}
+
+/** Waits until the generation's job went back to pending after a failed attempt; answers the job. */
+async function retried(stack: Stack, id: string, attempt = 1): Promise<Row> {
+  const until = Date.now() + 15_000;
+  let job: Row = {};
+  while (Date.now() < until) {
+    [job] = await stack
+      .sql`select status, attempt_number, error_message, error_details, run_at - now() as delay from job_queue
+                            where job_type = 'generate-image' and payload->>'generation_id' = ${id}`;
+    if (job.status === "pending" && job.attempt_number === attempt) return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job of ${id} not retried: ${JSON.stringify(job)}`);
+}
+
+/** As if time had passed: the job is due, and a create sent earlier was sent a minute ago. */
+async function later(stack: Stack, id: string) {
+  await stack
+    .sql`update image_generations set prediction_create_sent_at = prediction_create_sent_at - interval '1 minute'
+                  where id = ${id}`;
+  await stack.sql`update job_queue set run_at = now() where payload->>'generation_id' = ${id}`;
 }
 
 Deno.test("worker: accepted generations complete on their own, images in Storage", async () => {
@@ -80,36 +112,118 @@ Deno.test("worker: accepted generations complete on their own, images in Storage
   });
 });
 
-Deno.test("worker: a transient model failure is retried, then succeeds", async () => {
+Deno.test("worker: a prediction that failed to start (unbilled) is created once more, counted", async () => {
   await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
-    await sim.admin("POST", "faults", {
-      kind: "fail",
-      on: "create",
-      times: 1,
-      error: "E6716: Timed out starting model",
-    });
+    await sim.admin("POST", "faults", { kind: "start_fail", on: "create", times: 1 });
     const user = await stack.newUser();
     const id = await start(stack, user, {});
     // The kicked run fails retryably: the job waits for its backoff (10 s ± 25 %)...
-    const until = Date.now() + 15_000;
-    let job: Row = {};
-    while (Date.now() < until) {
-      [job] = await stack.sql`select status, attempt_number, error_message, error_details from job_queue
-                              where job_type = 'generate-image' and payload->>'generation_id' = ${id}`;
-      if (job.status === "pending" && job.attempt_number === 1) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const job = await retried(stack, id);
     assertEquals(job.error_message, "The image service is busy; please try again in a few minutes.");
     assertMatch(String((job.error_details as Row).detail), /did not start in time/);
     // ...then, as if the backoff had passed, the next sweep runs it again.
-    await stack.sql`update job_queue set run_at = now() where payload->>'generation_id' = ${id}`;
+    await later(stack, id);
     assertEquals((await processJobs(stack)).status, 200);
     const row = await finished(stack, user, id);
     assertEquals(row.status, "completed", String(row.error_message));
-    // The failed prediction could not deliver, so exactly one replacement was paid for.
-    assertEquals((await creates(sim)).total, 2);
+    // The failed prediction never ran, so exactly one replacement was paid for, and counted.
+    assertEquals(await paid(sim), { creates: 2, duplicateOwners: 0, recreates: 1 });
+    const [gen] = await stack.sql`select prediction_creates from image_generations where id = ${id}`;
+    assertEquals(gen.prediction_creates, 2);
     const stats = await sim.admin("GET", "stats");
     assertEquals(stats.predictions_by_status, { failed: 1, succeeded: 1 });
+  });
+});
+
+Deno.test("worker: a model that ran and timed out (billed) is final: no second create", async () => {
+  await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
+    await sim.admin("POST", "faults", { kind: "fail", on: "create", error: "Prediction timed out" });
+    const user = await stack.newUser();
+    const row = await finished(stack, user, await start(stack, user, {}));
+    assertEquals(row.status, "failed");
+    const [job] = await stack
+      .sql`select status, attempt_number from job_queue where job_type = 'generate-image'`;
+    assertEquals(job, { status: "failed", attempt_number: 1 }, "not retried");
+    assertEquals(await paid(sim), { creates: 1, duplicateOwners: 0, recreates: 0 });
+  });
+});
+
+Deno.test("worker: when the re-create fails to start too, the cap makes it final", async () => {
+  await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
+    await sim.admin("POST", "faults", { kind: "start_fail", on: "create" });
+    const user = await stack.newUser();
+    const id = await start(stack, user, {});
+    await retried(stack, id);
+    await later(stack, id);
+    assertEquals((await processJobs(stack)).status, 200);
+    const row = await finished(stack, user, id);
+    assertEquals(row.status, "failed");
+    const [job] = await stack
+      .sql`select status, attempt_number from job_queue where job_type = 'generate-image'`;
+    assertEquals(job, { status: "failed", attempt_number: 2 }, "final with an attempt left");
+    assertEquals(await paid(sim), { creates: 2, duplicateOwners: 0, recreates: 1 });
+  });
+});
+
+Deno.test("worker: a lost create is found by its owner mark beyond 100 newer predictions; one create", async () => {
+  await withWorker(["--time-scale", "0", "--create-burst", "1000"], {}, async (stack, sim) => {
+    // The create's answer is lost after the prediction was made.
+    await sim.admin("POST", "faults", { kind: "status", on: "create", status: 502, after: true, times: 1 });
+    const user = await stack.newUser();
+    const id = await start(stack, user, { seed: 42 });
+    const job = await retried(stack, id);
+    assertMatch(String((job.error_details as Row).detail), /answer was lost/);
+    const [lost] = await stack
+      .sql`select replicate_prediction_id, prediction_creates from image_generations where id = ${id}`;
+    assertEquals(lost, { replicate_prediction_id: null, prediction_creates: 1 }, "intent recorded, no id");
+    // A busy account meanwhile: 120 newer predictions with the very same input, one of them another
+    // generation's (its mark names that one), none ours.
+    const [{ input }] = (await (await fetch(`${sim.apiBase}/predictions`, {
+      headers: { authorization: `Bearer ${Simulator.TOKEN}` },
+    })).json()).results;
+    for (let i = 0; i < 120; i++) {
+      const other = i === 0
+        ? `${stack.url}/functions/v1/replicate-webhook?generation_id=${crypto.randomUUID()}&attempt=1`
+        : undefined;
+      const res = await fetch(`${sim.apiBase}/models/black-forest-labs/flux-schnell/predictions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${Simulator.TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          input,
+          webhook: other,
+          webhook_events_filter: other ? ["completed"] : undefined,
+        }),
+      });
+      assertEquals(res.status, 201, await res.text());
+    }
+    await later(stack, id);
+    assertEquals((await processJobs(stack)).status, 200);
+    const row = await finished(stack, user, id);
+    assertEquals(row.status, "completed", String(row.error_message));
+    const [done] = await stack.sql`select result from job_queue where job_type = 'generate-image'`;
+    assertEquals(done.result.resumed, true, "the lost create's prediction, found and resumed");
+    assertEquals(await paid(sim), { creates: 121, duplicateOwners: 0, recreates: 0 });
+    const stats = await sim.admin("GET", "stats");
+    assertEquals(stats.cancels, 0, "nobody else's prediction was cancelled");
+  });
+});
+
+Deno.test("worker: a create refused before it was made is searched for, then sent once", async () => {
+  await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
+    await sim.admin("POST", "faults", { kind: "reset", on: "create", times: 1 });
+    const user = await stack.newUser();
+    const id = await start(stack, user, {});
+    await retried(stack, id);
+    await later(stack, id);
+    assertEquals((await processJobs(stack)).status, 200);
+    const row = await finished(stack, user, id);
+    assertEquals(row.status, "completed", String(row.error_message));
+    assertEquals(await paid(sim), { creates: 1, duplicateOwners: 0, recreates: 0 });
+    const stats = await sim.admin("GET", "stats");
+    assert(
+      (stats.requests as Record<string, number>).list >= 1,
+      "the window was searched before the create was sent again",
+    );
   });
 });
 
@@ -130,22 +244,33 @@ Deno.test("worker: killed mid-job, a later run resumes after the lease expires; 
   await withWorker(["--latency", "*=4000:0"], { JOB_LEASE_SECS: "2" }, async (stack, sim) => {
     const user = await stack.newUser();
     const id = await start(stack, user, {});
-    // Kill once the prediction exists on Replicate and the worker is waiting on it.
+    // Kill once the prediction exists on Replicate: the create is still held open (Prefer: wait=5 on a
+    // 4 s model), so its answer, and the prediction id, never reach the database.
     const until = Date.now() + 10_000;
     while ((await creates(sim)).total === 0) {
       if (Date.now() > until) throw new Error("the kicked worker never created the prediction");
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 500));
-    await stack.restartGateway(); // the worker process dies mid-poll
+    await stack.restartGateway(); // the worker process dies mid-create
     await new Promise((r) => setTimeout(r, 2500)); // the lease runs out
+    const [lost] = await stack
+      .sql`select replicate_prediction_id, prediction_create_sent_at is not null as intent from image_generations
+           where id = ${id}`;
+    assertEquals(lost, { replicate_prediction_id: null, intent: true }, "intent recorded, no prediction id");
+    // A create so recent may still be on its way: the next run waits for it to settle...
+    const early = await processJobs(stack);
+    assertMatch(String(early.body.jobs[0].error), /may still be on its way/);
+    // ...and, as if those 30 s had passed, finds it by its owner mark.
+    await later(stack, id);
     const run = await processJobs(stack);
     assertEquals(run.status, 200);
     const row = await finished(stack, user, id);
     assertEquals(row.status, "completed", String(row.error_message));
     assertEquals(await creates(sim), { total: 1, duplicates: 0 });
-    const [job] = await stack.sql`select attempt_number from job_queue where job_type = 'generate-image'`;
-    assertEquals(job.attempt_number, 2, "the crashed attempt counted");
+    const [job] = await stack
+      .sql`select attempt_number, result from job_queue where job_type = 'generate-image'`;
+    assertEquals([job.attempt_number, job.result.resumed], [3, true], "the crashed attempts counted");
   });
 });
 
@@ -174,6 +299,7 @@ Deno.test("worker: 3 concurrent invocations over 300 generations complete each e
       ]);
       assertEquals(claimed, 600, "every job claimed once across the three workers");
       assertEquals(await creates(sim), { total: 300, duplicates: 0 });
+      assertEquals(await paid(sim), { creates: 300, duplicateOwners: 0, recreates: 0 });
     },
   );
 });

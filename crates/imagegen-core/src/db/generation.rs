@@ -22,6 +22,13 @@ pub struct StoredGeneration {
     pub params: serde_json::Value,
     pub status: String,
     pub replicate_prediction_id: Option<String>,
+    /// When the current create was first sent (`begin_prediction_create`): with no prediction id beside
+    /// it, that create's answer was lost (or is still on its way).
+    #[serde(default)]
+    pub prediction_create_sent_at: Option<String>,
+    /// Creates sent for this generation, the current one included (each is a distinct owner mark).
+    #[serde(default)]
+    pub prediction_creates: u32,
     pub created_at: String,
     #[serde(default)]
     pub image_url: Option<String>,
@@ -118,7 +125,64 @@ pub async fn record_prediction<R: Rpc>(
     serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("record_prediction: {e}")))
 }
 
-/// Forgets a prediction that failed in a retryable way, so the next attempt creates a new one.
+/// What `begin_prediction_create` decided.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CreateIntent {
+    /// The intent is recorded: send the create carrying owner mark `create_number`.
+    Create {
+        create_number: u32,
+    },
+    /// Create `create_number` was sent `age_secs` ago (database clock) at `sent_at` and its prediction was
+    /// never recorded: look for it before anything else.
+    Uncertain {
+        create_number: u32,
+        sent_at: String,
+        age_secs: f64,
+    },
+    /// A prediction is recorded already (another runner got there first): resume it.
+    Held {
+        replicate_prediction_id: String,
+    },
+    /// The generation has had its `creates` creates: no more.
+    CapReached {
+        creates: u32,
+    },
+    /// The generation finished meanwhile (a user cancelled it).
+    Finished {
+        status: String,
+    },
+    NotFound,
+}
+
+/// Records, before a create is sent, that it is about to be: a new create (counted, at most
+/// `max_creates` per generation), or — `resend` = the open create's number, after a search of its window
+/// found nothing — the same create again.
+pub async fn begin_prediction_create<R: Rpc>(
+    rpc: &R,
+    id: Uuid,
+    max_creates: u32,
+    resend: Option<u32>,
+) -> Result<CreateIntent, RpcError> {
+    let args = [
+        SqlArg::new("p_generation_id", SqlType::Uuid, id.to_string()),
+        SqlArg::new("p_max_creates", SqlType::Int, max_creates.to_string()),
+        SqlArg::optional(
+            "p_resend_create",
+            SqlType::Int,
+            resend.map(|n| n.to_string()),
+        ),
+    ];
+    let row = one(
+        rpc.call("begin_prediction_create", &args).await?,
+        "begin_prediction_create",
+    )?;
+    serde_json::from_value(row)
+        .map_err(|e| RpcError::BadAnswer(format!("begin_prediction_create: {e}")))
+}
+
+/// Forgets a prediction that can no longer deliver (and the intent of its create), so the next attempt
+/// creates a new one (a counted re-create).
 pub async fn clear_prediction<R: Rpc>(
     rpc: &R,
     id: Uuid,

@@ -1,17 +1,36 @@
 //! One attempt at a generation's prediction: resume the recorded prediction, or find the one an uncertain
 //! create may have made, or create one and record its id at once; then poll it to the end or the deadline.
-//! A retried attempt never creates a second prediction while an earlier one can still deliver.
+//! Paid once (ARCHITECTURE.md "Cost safety"): every create carries the owner mark (generation id and create
+//! number) and is recorded as an intent before it is sent; a create whose prediction was never recorded is
+//! looked for by its mark in the window since its intent, never created again blindly; a failure earns a
+//! new create only when the prediction never ran (so was not billed), at most [`MAX_PREDICTION_CREATES`].
 
-use crate::db::generation::{self as db, RecordOutcome, StoredGeneration};
+use crate::db::generation::{self as db, CreateIntent, RecordOutcome, StoredGeneration};
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
-use crate::replicate::client::{CreateOptions, Replicate, ReplicateError};
+use crate::replicate::client::{
+    create_timeout_ms, CreateOptions, MarkSearch, Replicate, ReplicateError,
+};
 use crate::replicate::outcome::{classify, PredictionOutcome};
-use crate::replicate::{ModelSchema, Prediction};
+use crate::replicate::{ModelSchema, OwnerMark, Prediction, WebhookBase};
 use crate::request::GenerationRequest;
 use serde_json::Value;
 
 /// Longest `Prefer: wait` on a create.
 pub const CREATE_WAIT_SECS: u8 = 5;
+
+/// Creates one generation may send in all: the first, and one re-create after a prediction that failed
+/// to start (never ran, so was not billed). Counted on the row (`prediction_creates`).
+pub const MAX_PREDICTION_CREATES: u32 = 2;
+
+/// How long a create may be on its way after its intent was recorded: the POST's timeout, and the in-place
+/// re-sends after a short 429, are held inside it. Past it no answer of that create can still come, so a
+/// search of its window sees every prediction it could have made; before it, nobody searches or re-sends.
+pub const CREATE_SETTLE_SECS: u32 = 30;
+const _: () = assert!(CREATE_SETTLE_SECS * 1000 > create_timeout_ms(CREATE_WAIT_SECS));
+
+/// How far the database's clock (intent times) and Replicate's (`created_at`) may disagree: the search
+/// window starts this much before the intent.
+pub const CLOCK_SKEW_SECS: u32 = 60;
 
 /// When this attempt must hand back control, and when the generation is given up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,22 +111,20 @@ fn db_retry(e: crate::ports::RpcError) -> RunError {
     RunError::Database(e.to_string())
 }
 
-/// Runs one attempt. `search_first`: an earlier attempt may have sent a create whose answer was lost
-/// (the worker passes `attempt > 1`), so look for that prediction before creating one.
+/// Runs one attempt. Creates carry the owner mark built on `webhook_base`.
 pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
     rpc: &R,
     replicate: &Replicate<'_, H, T, P>,
     generation: &StoredGeneration,
-    search_first: bool,
+    webhook_base: &WebhookBase,
     deadlines: Deadlines,
 ) -> Result<PredictionDone, RunError> {
     let (model, version, input) = replicate_request(generation)?;
-    let now = replicate.platform.now_ms();
     let until = deadlines.budget_ms.min(deadlines.give_up_ms);
 
-    let (prediction, resumed) = match &generation.replicate_prediction_id {
+    let (prediction, resumed, creates) = match &generation.replicate_prediction_id {
         Some(id) => match replicate.get(id, until).await {
-            Ok(p) => (p, true),
+            Ok(p) => (p, true, generation.prediction_creates),
             Err(ReplicateError::Permanent {
                 code: "replicate_not_found",
                 ..
@@ -124,35 +141,14 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
             Err(e) => return Err(e.into()),
         },
         None => {
-            let found = if search_first {
-                replicate.find_recent(model, &input, until).await?
-            } else {
-                None
+            let request = CreateRequest {
+                model,
+                version: version.as_deref(),
+                input: &input,
+                webhook_base,
+                deadlines,
             };
-            match found {
-                Some(p) => {
-                    record(rpc, replicate, generation, &p).await?;
-                    (p, true)
-                }
-                None => {
-                    let options = CreateOptions {
-                        // Hold the create only briefly: fast models still finish inside it, and the prediction
-                        // id is recorded within seconds, so a crash leaves a prediction to resume rather than
-                        // one to search for. Leave time after the held request to record the id and answer.
-                        wait_secs: ((until - now) / 1000.0 - 10.0)
-                            .clamp(1.0, f64::from(CREATE_WAIT_SECS))
-                            as u8,
-                        cancel_after_secs: Some(
-                            ((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64
-                        ),
-                    };
-                    let p = replicate
-                        .create_version(model, version.as_deref(), &input, options, until)
-                        .await?;
-                    record(rpc, replicate, generation, &p).await?;
-                    (p, false)
-                }
-            }
+            new_or_lost_prediction(rpc, replicate, generation, &request).await?
         }
     };
 
@@ -175,6 +171,11 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
             resumed,
             prediction,
         }),
+        // Only after the failed prediction is terminal (classify answers nothing before), and only while
+        // the cap allows: the next attempt's create is counted on the row.
+        Some(PredictionOutcome::Retry { .. }) if creates >= MAX_PREDICTION_CREATES => {
+            Err(did_not_start())
+        }
         Some(PredictionOutcome::Retry { message }) => {
             db::clear_prediction(rpc, generation.id, &prediction.id)
                 .await
@@ -201,6 +202,161 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
             ),
         }),
     }
+}
+
+/// What a create of this generation sends.
+struct CreateRequest<'a> {
+    model: &'static ModelSchema,
+    version: Option<&'a str>,
+    input: &'a Value,
+    webhook_base: &'a WebhookBase,
+    deadlines: Deadlines,
+}
+
+/// No prediction is recorded: record the intent and create one, or, when an earlier create's prediction
+/// was never recorded, look for it by its mark first. Answers the prediction, whether it was found rather
+/// than created, and the generation's create count.
+async fn new_or_lost_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
+    rpc: &R,
+    replicate: &Replicate<'_, H, T, P>,
+    generation: &StoredGeneration,
+    request: &CreateRequest<'_>,
+) -> Result<(Prediction, bool, u32), RunError> {
+    let until = request
+        .deadlines
+        .budget_ms
+        .min(request.deadlines.give_up_ms);
+    let mut resend = None;
+    loop {
+        let intent =
+            db::begin_prediction_create(rpc, generation.id, MAX_PREDICTION_CREATES, resend)
+                .await
+                .map_err(db_retry)?;
+        let (create_number, sent_at) = match intent {
+            CreateIntent::Create { create_number } => {
+                let p = send_create(replicate, generation, request, create_number).await?;
+                record(rpc, replicate, generation, &p).await?;
+                return Ok((p, false, create_number));
+            }
+            CreateIntent::Uncertain { .. } if resend.is_some() => {
+                // Someone else moved the intent on between our search and this call.
+                return Err(RunError::Retry {
+                    message: "the generation's create changed while it was looked for".into(),
+                    retry_in_secs: Some(0),
+                });
+            }
+            CreateIntent::Uncertain { age_secs, .. } if age_secs < f64::from(CREATE_SETTLE_SECS) => {
+                // Its sender may still be waiting for the answer: neither search nor send yet.
+                return Err(RunError::Retry {
+                    message: format!(
+                        "a create sent {age_secs:.0} s ago may still be on its way; looking for it later"
+                    ),
+                    retry_in_secs: Some((f64::from(CREATE_SETTLE_SECS) - age_secs).ceil() as u64),
+                });
+            }
+            CreateIntent::Uncertain {
+                create_number,
+                sent_at,
+                ..
+            } => (create_number, sent_at),
+            CreateIntent::Held {
+                replicate_prediction_id,
+            } => {
+                return Err(RunError::Retry {
+                    message: format!("generation already runs prediction {replicate_prediction_id}; resuming that one"),
+                    retry_in_secs: Some(0),
+                })
+            }
+            CreateIntent::CapReached { .. } => return Err(did_not_start()),
+            CreateIntent::Finished { .. } => return Err(cancelled_error()),
+            CreateIntent::NotFound => return Err(deleted_error()),
+        };
+        let Some(sent_ms) = crate::time::parse_rfc3339_ms(&sent_at) else {
+            return Err(RunError::Retry {
+                message: format!("unreadable create time {sent_at:?}"),
+                retry_in_secs: None,
+            });
+        };
+        let mark = OwnerMark {
+            generation_id: generation.id,
+            create_number,
+        };
+        let prompt = request
+            .input
+            .get("prompt")
+            .and_then(Value::as_str)
+            .unwrap_or(&generation.prompt);
+        let window_start = sent_ms - f64::from(CLOCK_SKEW_SECS) * 1000.0;
+        match replicate
+            .find_by_mark(request.model, prompt, mark, window_start, until)
+            .await
+        {
+            Ok(MarkSearch::Found(p)) => {
+                record(rpc, replicate, generation, &p).await?;
+                return Ok((*p, true, create_number));
+            }
+            // The whole window was seen: that create made no prediction, so sending it now pays once.
+            Ok(MarkSearch::NotInWindow) => resend = Some(create_number),
+            // Never create on an unfinished search: the lost create may exist beyond what was seen.
+            Err(e) => {
+                return Err(match RunError::from(e) {
+                    RunError::Retry {
+                        message,
+                        retry_in_secs,
+                    } => RunError::Retry {
+                        message: format!("could not finish looking for a lost create: {message}"),
+                        retry_in_secs,
+                    },
+                    other => other,
+                })
+            }
+        }
+    }
+}
+
+/// Sends create `create_number` of the generation, marked with it.
+async fn send_create<H: HttpClient, T: Timer, P: Platform>(
+    replicate: &Replicate<'_, H, T, P>,
+    generation: &StoredGeneration,
+    request: &CreateRequest<'_>,
+    create_number: u32,
+) -> Result<Prediction, RunError> {
+    let deadlines = request.deadlines;
+    let now = replicate.platform.now_ms();
+    let until = deadlines.budget_ms.min(deadlines.give_up_ms);
+    let webhook = OwnerMark {
+        generation_id: generation.id,
+        create_number,
+    }
+    .webhook_url(request.webhook_base);
+    // Hold the create only briefly: fast models still finish inside it, and the prediction id is recorded
+    // within seconds, so a crash leaves a prediction to resume rather than one to search for. Leave time
+    // after the held request to record the id and answer.
+    let wait_secs = ((until - now) / 1000.0 - 10.0).clamp(1.0, f64::from(CREATE_WAIT_SECS)) as u8;
+    let options = CreateOptions {
+        wait_secs,
+        cancel_after_secs: Some(((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64),
+        webhook: Some(&webhook),
+    };
+    // 429s are waited out in place only while the last send still ends inside CREATE_SETTLE_SECS.
+    let settle_by = now + f64::from(CREATE_SETTLE_SECS * 1000 - create_timeout_ms(wait_secs));
+    replicate
+        .create_version(
+            request.model,
+            request.version,
+            request.input,
+            options,
+            until.min(settle_by),
+        )
+        .await
+        .map_err(|e| match e {
+            // Look for it only once no answer of it can still come.
+            ReplicateError::CreateUncertain(message) => RunError::Retry {
+                message: format!("the create's answer was lost ({message}); looking for it later"),
+                retry_in_secs: Some(u64::from(CREATE_SETTLE_SECS)),
+            },
+            other => other.into(),
+        })
 }
 
 /// The model, pinned version and exact input for a stored generation: its prompt, model and params
@@ -236,8 +392,8 @@ fn replicate_request(
     Ok((model, request.replicate_version().map(str::to_owned), input))
 }
 
-/// Without a client seed, models that take one get a seed derived from the generation id: results become
-/// reproducible, and the input identifies this generation, so a lost create can be found by its input.
+/// Without a client seed, models that take one get a seed derived from the generation id, so a
+/// generation's results are reproducible (a lost create is found by its owner mark, not by its input).
 fn with_generation_seed(model: &ModelSchema, input: &mut Value, generation: uuid::Uuid) {
     if let (Some(map), Some(_)) = (input.as_object_mut(), model.field("seed")) {
         if !map.contains_key("seed") {
@@ -259,22 +415,19 @@ async fn record<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
         .map_err(db_retry)?
     {
         RecordOutcome::Recorded => Ok(()),
-        RecordOutcome::Taken => {
-            let _ = replicate.cancel(&prediction.id).await;
-            Err(RunError::Retry {
-                message: format!("prediction {} belongs to another generation", prediction.id),
-                retry_in_secs: Some(0),
-            })
-        }
+        // Another generation holds this prediction: it is theirs, so it is neither cancelled nor resumed
+        // here (creates and searches only ever bring this generation's own marked predictions, so this
+        // means the rows disagree with Replicate: stop rather than pay or take anything).
+        RecordOutcome::Taken => Err(RunError::Fail {
+            code: "prediction_taken",
+            message: "This generation's prediction could not be recorded.".into(),
+        }),
         RecordOutcome::Finished { .. } => {
             // The generation was cancelled (or failed) while the prediction was being created.
             let _ = replicate.cancel(&prediction.id).await;
             Err(cancelled_error())
         }
-        RecordOutcome::NotFound => Err(RunError::Fail {
-            code: "generation_not_found",
-            message: "The generation was deleted while it was running.".into(),
-        }),
+        RecordOutcome::NotFound => Err(deleted_error()),
         RecordOutcome::Conflict {
             replicate_prediction_id,
         } => {
@@ -304,6 +457,8 @@ pub async fn run_standalone<H: HttpClient, T: Timer, P: Platform>(
     let options = CreateOptions {
         wait_secs: ((until - now) / 1000.0 - 1.0).clamp(1.0, f64::from(CREATE_WAIT_SECS)) as u8,
         cancel_after_secs: Some(((deadlines.give_up_ms - now) / 1000.0).max(1.0) as u64),
+        // No row, so no generation to mark: this create is never searched for.
+        webhook: None,
     };
     let prediction = replicate.create(model, &input, options, until).await?;
     let prediction = replicate.wait_until_done(prediction, until).await?;
@@ -331,6 +486,21 @@ pub async fn run_standalone<H: HttpClient, T: Timer, P: Platform>(
 
 /// How often a running prediction's generation is checked for a cancel.
 const CANCEL_CHECK_MS: f64 = 3_000.0;
+
+/// The generation's creates are spent on predictions that never started.
+fn did_not_start() -> RunError {
+    RunError::Fail {
+        code: "model_did_not_start",
+        message: "The model did not start in time; try again later.".into(),
+    }
+}
+
+fn deleted_error() -> RunError {
+    RunError::Fail {
+        code: "generation_not_found",
+        message: "The generation was deleted while it was running.".into(),
+    }
+}
 
 /// The generation was cancelled (its row is failed already; this reason goes to the job only).
 fn cancelled_error() -> RunError {

@@ -131,13 +131,18 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         ));
     }
 
+    let webhook_base = ctx.config.webhook_base.as_ref().ok_or_else(|| {
+        ApiError::new(
+            500,
+            "misconfigured",
+            "SUPABASE_URL (or REPLICATE_WEBHOOK_BASE_URL) is not set for this function",
+        )
+    })?;
     image_input::check_before_create(host, &ctx.config.image_inputs, &generation)
         .await
         .map_err(|e| input_image_error(e, log))?;
     let deadlines = Deadlines::for_generation(&ctx.config, &generation.created_at, now, budget_ms);
-    // A generation marked processing may have had a create whose answer was lost: look for it first.
-    let search_first = generation.status == "processing";
-    match run_prediction(host, &replicate, &generation, search_first, deadlines).await {
+    match run_prediction(host, &replicate, &generation, webhook_base, deadlines).await {
         Ok(done) => {
             let p = &done.prediction;
             let size = (

@@ -1,13 +1,13 @@
 //! Replicate's API as this product calls it, generic over the HTTP and timer ports so every retry rule is
 //! tested natively. Rules (REPLICATE.md):
 //! - a create is POSTed once; it is re-POSTed only after a 429 (a throttled create was not made). After a
-//!   timeout, reset or 5xx the prediction may exist, so the caller must look for it
-//!   ([`Replicate::find_recent`]) before creating again: a second create is a second bill;
+//!   timeout, reset or 5xx the prediction may exist, so the caller must look for it by its owner mark
+//!   ([`Replicate::find_by_mark`]) before creating again: a second create is a second bill;
 //! - GETs are retried on 429 (honouring `retry_after` in the body or `Retry-After`), 5xx and network errors,
 //!   with exponential backoff and jitter (the official JS client retries back to back);
 //! - polling starts at 500 ms, as the official clients do, and slows down to 5 s for long predictions.
 
-use super::{ModelSchema, Prediction, PredictionList, Problem};
+use super::{ModelSchema, OwnerMark, Prediction, PredictionList, Problem};
 use crate::ports::{HttpClient, HttpError, HttpRequest, HttpResponse, Platform, Timer};
 use serde_json::Value;
 
@@ -38,12 +38,40 @@ pub enum ReplicateError {
 
 /// Create options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CreateOptions {
+pub struct CreateOptions<'a> {
     /// `Prefer: wait=N`, 1–60: hold the request open until the prediction finishes or N seconds pass.
     pub wait_secs: u8,
     /// `Cancel-After`: Replicate aborts the prediction if it has not started by then, cancels it if running.
     pub cancel_after_secs: Option<u64>,
+    /// The owner mark's URL, sent as `webhook` with `webhook_events_filter: ["completed"]` (one delivery
+    /// per prediction rather than one per log line).
+    pub webhook: Option<&'a str>,
 }
+
+/// How long a create with `Prefer: wait=wait_secs` may take before it counts as timed out.
+pub const fn create_timeout_ms(wait_secs: u8) -> u32 {
+    let wait = if wait_secs < 1 {
+        1
+    } else if wait_secs > 60 {
+        60
+    } else {
+        wait_secs
+    };
+    wait as u32 * 1000 + CREATE_GRACE_MS
+}
+
+/// What a search for a lost create saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MarkSearch {
+    /// The prediction carrying the mark.
+    Found(Box<Prediction>),
+    /// Every prediction from the window's start to now was looked at; none carries the mark.
+    NotInWindow,
+}
+
+/// Pages of `GET /v1/predictions` one search reads at most (100 predictions each); a window holding more
+/// cannot be searched to its end, and the search reports itself incomplete rather than guess.
+const MAX_SEARCH_PAGES: u32 = 500;
 
 /// Retry and polling settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,7 +134,7 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
         &self,
         model: &ModelSchema,
         input: &Value,
-        options: CreateOptions,
+        options: CreateOptions<'_>,
         deadline_ms: f64,
     ) -> Result<Prediction, ReplicateError> {
         self.create_version(model, None, input, options, deadline_ms)
@@ -122,10 +150,10 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
         model: &ModelSchema,
         version: Option<&str>,
         input: &Value,
-        options: CreateOptions,
+        options: CreateOptions<'_>,
         deadline_ms: f64,
     ) -> Result<Prediction, ReplicateError> {
-        let (url, body) = match (version, model.access) {
+        let (url, mut body) = match (version, model.access) {
             (Some(v), _) => (
                 format!("{}/predictions", self.api.base),
                 serde_json::json!({ "version": format!("{}:{v}", model.id), "input": input }),
@@ -139,6 +167,10 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
                 serde_json::json!({ "version": version, "input": input }),
             ),
         };
+        if let Some(webhook) = options.webhook {
+            body["webhook"] = webhook.into();
+            body["webhook_events_filter"] = serde_json::json!(["completed"]);
+        }
         let wait = options.wait_secs.clamp(1, 60);
         let mut headers = self.auth_headers();
         headers.push(("content-type", "application/json".into()));
@@ -152,7 +184,7 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
                 url: url.clone(),
                 headers: headers.clone(),
                 body: Some(body.to_string().into_bytes()),
-                timeout_ms: u32::from(wait) * 1000 + CREATE_GRACE_MS,
+                timeout_ms: create_timeout_ms(wait),
             };
             let response = match self.http.send(request).await {
                 Ok(r) => r,
@@ -204,37 +236,69 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
         }
     }
 
-    /// The newest prediction of `model` with exactly `input` among the most recent page, if any: how a
-    /// retried job finds the prediction an uncertain create may have made.
-    pub async fn find_recent(
+    /// Looks for the prediction carrying `mark` among every prediction created since `window_start_ms`
+    /// (the create's intent time minus clock skew): `GET /v1/predictions` newest first, following `next`
+    /// until a page reaches entries older than the window. Only the mark decides: a prediction of another
+    /// generation is never returned, however alike its input. Whether the list shows `webhook` is not
+    /// documented, so an entry without it is read with a GET. To keep those GETs few, entries of another
+    /// model, or whose listed input has another `prompt` (a string, so no re-serialisation can change it),
+    /// are skipped. Any failure (Replicate unavailable, the deadline, too many pages) is an error: the
+    /// caller must not conclude "not created" from a search that did not finish.
+    pub async fn find_by_mark(
         &self,
         model: &ModelSchema,
-        input: &Value,
+        prompt: &str,
+        mark: OwnerMark,
+        window_start_ms: f64,
         deadline_ms: f64,
-    ) -> Result<Option<Prediction>, ReplicateError> {
-        let url = format!("{}/predictions", self.api.base);
-        let response = self.get_with_retries(&url, deadline_ms).await?;
-        let list: PredictionList = serde_json::from_slice(&response.body)
-            .map_err(|e| ReplicateError::Transient(format!("unreadable prediction list: {e}")))?;
-        // The list may omit inputs; fetch candidates of the right model whose input is not shown.
-        for summary in list.results.into_iter().filter(|p| p.model == model.id) {
-            let full = if summary.input.is_null() {
-                self.get(&summary.id, deadline_ms).await?
-            } else {
-                summary
-            };
-            // A dead prediction cannot deliver; only one still running or succeeded is worth adopting.
-            let alive = matches!(
-                full.status,
-                super::PredictionStatus::Starting
-                    | super::PredictionStatus::Processing
-                    | super::PredictionStatus::Succeeded
-            );
-            if alive && &full.input == input {
-                return Ok(Some(full));
+    ) -> Result<MarkSearch, ReplicateError> {
+        let list_base = format!("{}/predictions", self.api.base);
+        let mut url = list_base.clone();
+        for _ in 0..MAX_SEARCH_PAGES {
+            if self.platform.now_ms() >= deadline_ms {
+                return Err(ReplicateError::Transient(
+                    "the search for a lost create ran out of time".into(),
+                ));
+            }
+            let response = self.get_with_retries(&url, deadline_ms).await?;
+            let page: PredictionList = serde_json::from_slice(&response.body).map_err(|e| {
+                ReplicateError::Transient(format!("unreadable prediction list: {e}"))
+            })?;
+            let mut reached_window_start = false;
+            for entry in page.results {
+                // An unreadable created_at counts as inside the window: looked at, never a reason to stop.
+                let created = crate::time::parse_rfc3339_ms(&entry.created_at);
+                if created.is_some_and(|c| c < window_start_ms) {
+                    reached_window_start = true;
+                    continue;
+                }
+                let listed_prompt = entry.input.get("prompt").and_then(Value::as_str);
+                if entry.model != model.id || listed_prompt.is_some_and(|p| p != prompt) {
+                    continue;
+                }
+                let full = match &entry.webhook {
+                    Some(_) => entry,
+                    None => self.get(&entry.id, deadline_ms).await?,
+                };
+                if full.webhook.as_deref().and_then(OwnerMark::parse) == Some(mark) {
+                    return Ok(MarkSearch::Found(Box::new(full)));
+                }
+            }
+            match page.next {
+                _ if reached_window_start => return Ok(MarkSearch::NotInWindow),
+                None => return Ok(MarkSearch::NotInWindow),
+                // The cursor is Replicate's own URL; anything else would carry our token elsewhere.
+                Some(next) if next.starts_with(&list_base) => url = next,
+                Some(next) => {
+                    return Err(ReplicateError::Transient(format!(
+                        "the prediction list pointed outside the API: {next}"
+                    )))
+                }
             }
         }
-        Ok(None)
+        Err(ReplicateError::Transient(format!(
+            "more than {MAX_SEARCH_PAGES} pages of predictions since the lost create"
+        )))
     }
 
     /// Polls until the prediction is terminal or `until_ms` passes; returns the last state seen.

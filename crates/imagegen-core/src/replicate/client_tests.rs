@@ -1,6 +1,6 @@
 use super::*;
 use crate::ports::{HttpError, HttpRequest, HttpResponse, Platform, Timer};
-use crate::replicate::find_model;
+use crate::replicate::{find_model, OwnerMark};
 use crate::testing::block_on;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -107,6 +107,7 @@ const FAR: f64 = 1e12;
 const OPTIONS: CreateOptions = CreateOptions {
     wait_secs: 60,
     cancel_after_secs: Some(600),
+    webhook: None,
 };
 
 fn schnell() -> &'static ModelSchema {
@@ -395,28 +396,144 @@ fn polling_stops_at_the_deadline_with_the_last_state() {
 }
 
 #[test]
-fn find_recent_matches_model_and_exact_input() {
-    let mut mine = prediction("mine", "processing");
-    mine["input"] = serde_json::json!({"prompt": "a fox", "seed": 7});
-    let mut other = prediction("other", "processing");
-    other["input"] = serde_json::json!({"prompt": "a fox", "seed": 8});
-    let list = serde_json::json!({"previous": null, "next": null, "results": [other, mine]});
+fn a_marked_create_sends_its_webhook_for_the_completed_event_only() {
+    let http = Script::default().then(201, prediction("p1", "succeeded"));
     let clock = Clock::new();
     let api = api();
-    let http = Script::default().then(200, list.clone());
-    let found = block_on(Replicate::new(&api, &http, &clock, &clock).find_recent(
+    let options = CreateOptions {
+        webhook: Some("https://x/functions/v1/replicate-webhook?generation_id=g&attempt=1"),
+        ..OPTIONS
+    };
+    block_on(Replicate::new(&api, &http, &clock, &clock).create(
         schnell(),
-        &serde_json::json!({"prompt": "a fox", "seed": 7}),
+        &serde_json::json!({"prompt": "a fox"}),
+        options,
         FAR,
     ))
     .unwrap();
-    assert_eq!(found.map(|p| p.id).as_deref(), Some("mine"));
-    let http = Script::default().then(200, list);
-    let none = block_on(Replicate::new(&api, &http, &clock, &clock).find_recent(
+    let requests = http.requests.borrow();
+    let body: serde_json::Value =
+        serde_json::from_slice(requests[0].body.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"input": {"prompt": "a fox"},
+            "webhook": "https://x/functions/v1/replicate-webhook?generation_id=g&attempt=1",
+            "webhook_events_filter": ["completed"]})
+    );
+}
+
+const GEN: &str = "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01";
+
+fn mark(n: u32) -> OwnerMark {
+    OwnerMark {
+        generation_id: GEN.parse().unwrap(),
+        create_number: n,
+    }
+}
+
+/// A list entry created at `created_at`, with `webhook` shown when given.
+fn entry(id: &str, created_at: &str, webhook: Option<String>) -> serde_json::Value {
+    let mut p = prediction(id, "processing");
+    p["created_at"] = created_at.into();
+    if let Some(w) = webhook {
+        p["webhook"] = w.into();
+    }
+    p
+}
+
+fn hook(n: u32) -> String {
+    format!("https://x/functions/v1/replicate-webhook?generation_id={GEN}&attempt={n}")
+}
+
+/// 2026-11-28T00:00:00Z minus a minute: the window of the entries above.
+const WINDOW_START: f64 = 1_795_823_940_000.0;
+
+#[test]
+fn find_by_mark_reads_listed_marks_and_fetches_unlisted_ones() {
+    let next = "https://api.replicate.com/v1/predictions?cursor=Mg";
+    let http = Script::default()
+        .then(
+            200,
+            serde_json::json!({"previous": null, "next": next, "results": [
+                entry("listed-other", "2026-11-28T00:00:09Z", Some(hook(2))),
+                entry("unlisted", "2026-11-28T00:00:08Z", None),
+            ]}),
+        )
+        .then(
+            200,
+            entry("unlisted", "2026-11-28T00:00:08Z", Some(hook(3))),
+        )
+        .then(
+            200,
+            serde_json::json!({"previous": null, "next": null, "results": [
+                entry("mine", "2026-11-28T00:00:01Z", Some(hook(1))),
+            ]}),
+        );
+    let clock = Clock::new();
+    let api = api();
+    let found = block_on(Replicate::new(&api, &http, &clock, &clock).find_by_mark(
         schnell(),
-        &serde_json::json!({"prompt": "a fox", "seed": 9}),
+        "a fox",
+        mark(1),
+        WINDOW_START,
         FAR,
     ))
     .unwrap();
-    assert!(none.is_none());
+    assert!(matches!(found, MarkSearch::Found(p) if p.id == "mine"));
+    let urls: Vec<String> = http
+        .requests
+        .borrow()
+        .iter()
+        .map(|r| r.url.clone())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://api.replicate.com/v1/predictions",
+            "https://api.replicate.com/v1/predictions/unlisted",
+            next,
+        ]
+    );
+}
+
+#[test]
+fn find_by_mark_stops_at_the_window_start_and_skips_other_prompts() {
+    let mut other_prompt = entry("other-prompt", "2026-11-28T00:00:05Z", None);
+    other_prompt["input"]["prompt"] = "a hen".into();
+    let http = Script::default().then(
+        200,
+        serde_json::json!({"previous": null, "next": "https://api.replicate.com/v1/predictions?cursor=Mg",
+            "results": [other_prompt, entry("before", "2026-11-27T23:58:00Z", Some(hook(1)))]}),
+    );
+    let clock = Clock::new();
+    let api = api();
+    let found = block_on(Replicate::new(&api, &http, &clock, &clock).find_by_mark(
+        schnell(),
+        "a fox",
+        mark(1),
+        WINDOW_START,
+        FAR,
+    ))
+    .unwrap();
+    assert_eq!(
+        found,
+        MarkSearch::NotInWindow,
+        "older than the window: not this create's"
+    );
+    assert_eq!(http.requests.borrow().len(), 1, "no GET, no second page");
+}
+
+#[test]
+fn find_by_mark_past_its_deadline_is_unfinished() {
+    let http = Script::default();
+    let clock = Clock::new();
+    let api = api();
+    let e = block_on(Replicate::new(&api, &http, &clock, &clock).find_by_mark(
+        schnell(),
+        "a fox",
+        mark(1),
+        WINDOW_START,
+        clock.now_ms(),
+    ));
+    assert!(matches!(e, Err(ReplicateError::Transient(_))), "{e:?}");
 }

@@ -6,6 +6,7 @@
 //! Source of the wire facts: Replicate's OpenAPI spec, docs and official clients.
 
 pub mod client;
+pub mod mark;
 pub mod outcome;
 mod prediction;
 mod problem;
@@ -13,6 +14,7 @@ pub mod schema;
 mod validate;
 pub mod webhook;
 
+pub use mark::{OwnerMark, WebhookBase};
 pub use prediction::{
     CreatePrediction, Metrics, Prediction, PredictionList, PredictionStatus, PredictionUrls,
     Source, VersionRef,

@@ -9,7 +9,8 @@ use super::{Prediction, PredictionStatus};
 pub enum PredictionOutcome {
     /// The output files (`https:` or `data:` URIs), at least one.
     Succeeded { outputs: Vec<String> },
-    /// A fresh attempt may succeed (the model failed to boot, a transient infrastructure error).
+    /// The model never started and nothing was billed, and a fresh create may well start (Replicate's
+    /// infrastructure timed out or ran out of capacity while starting it).
     Retry { message: String },
     /// Final: the same input would fail again, or the user must change something.
     Fail { code: &'static str, message: String },
@@ -44,11 +45,17 @@ pub fn classify(prediction: &Prediction) -> Option<PredictionOutcome> {
         }
         PredictionStatus::Failed if is_nsfw(error) => nsfw(),
         // E6716: the model timed out while starting (Replicate's infrastructure); another try usually works.
-        PredictionStatus::Failed
-            if error.contains("E6716") || error.to_ascii_lowercase().contains("timed out") =>
-        {
+        // Only a prediction that never ran is worth creating again: one that ran was billed, and its
+        // "timed out" is the model's own (too slow for this input), which a second bill would not fix.
+        PredictionStatus::Failed if !prediction.ran() && is_start_failure(error) => {
             PredictionOutcome::Retry {
                 message: format!("The model did not start in time ({})", short(error)),
+            }
+        }
+        PredictionStatus::Failed if error.to_ascii_lowercase().contains("timed out") => {
+            PredictionOutcome::Fail {
+                code: "model_timed_out",
+                message: "The model ran but did not finish in time.".into(),
             }
         }
         // E1001: out of memory for this input; retrying the same input fails the same way.
@@ -76,6 +83,13 @@ pub fn classify(prediction: &Prediction) -> Option<PredictionOutcome> {
             message: "The model did not start before this generation's deadline.".into(),
         },
     })
+}
+
+/// Replicate's failures to start a model: E6716 ("Timed out starting model"), a start that timed out,
+/// or no capacity to run it.
+fn is_start_failure(error: &str) -> bool {
+    let lower = error.to_ascii_lowercase();
+    error.contains("E6716") || lower.contains("timed out") || lower.contains("capacity")
 }
 
 fn nsfw() -> PredictionOutcome {
@@ -174,6 +188,68 @@ mod tests {
             classify(&prediction("succeeded", serde_json::json!([]), None)),
             Some(PredictionOutcome::Fail { code: "nsfw", .. })
         ));
+    }
+
+    /// A prediction that ran for `secs` before failing (billed).
+    fn ran_for(mut p: Prediction, secs: f64) -> Prediction {
+        p.started_at = Some("2026-11-28T00:00:01Z".into());
+        p.metrics.predict_time = Some(secs);
+        p
+    }
+
+    #[test]
+    fn only_an_unstarted_start_failure_is_worth_a_new_create() {
+        for error in [
+            "E6716: Timed out starting model",
+            "Prediction timed out while starting",
+            "No capacity available to start the model",
+        ] {
+            let never_ran = prediction("failed", serde_json::Value::Null, Some(error));
+            assert!(
+                matches!(classify(&never_ran), Some(PredictionOutcome::Retry { .. })),
+                "{error}"
+            );
+            // The same text on a prediction that ran: billed, so final.
+            assert!(
+                matches!(
+                    classify(&ran_for(never_ran.clone(), 2.5)),
+                    Some(PredictionOutcome::Fail { .. })
+                ),
+                "{error}"
+            );
+        }
+        // A start time alone, or a predict time alone, each show the prediction ran.
+        let mut started = prediction("failed", serde_json::Value::Null, Some("E6716: x"));
+        started.started_at = Some("2026-11-28T00:00:01Z".into());
+        assert!(matches!(
+            classify(&started),
+            Some(PredictionOutcome::Fail { .. })
+        ));
+        let mut timed = prediction("failed", serde_json::Value::Null, Some("E6716: x"));
+        timed.metrics.predict_time = Some(0.4);
+        assert!(matches!(
+            classify(&timed),
+            Some(PredictionOutcome::Fail { .. })
+        ));
+    }
+
+    #[test]
+    fn a_billed_timeout_is_final_without_detail_in_the_message() {
+        let p = ran_for(
+            prediction(
+                "failed",
+                serde_json::Value::Null,
+                Some("Prediction timed out after 600 s\ntraceback"),
+            ),
+            600.0,
+        );
+        assert_eq!(
+            classify(&p),
+            Some(PredictionOutcome::Fail {
+                code: "model_timed_out",
+                message: "The model ran but did not finish in time.".into()
+            })
+        );
     }
 
     #[test]

@@ -107,6 +107,12 @@ pub struct Prediction {
 }
 
 impl Prediction {
+    /// Whether the model started running: it has a start time or a predict time. Replicate bills the
+    /// running time, so a prediction that never ran (failed while starting, or `aborted`) was not billed.
+    pub fn ran(&self) -> bool {
+        self.started_at.is_some() || self.metrics.predict_time.is_some()
+    }
+
     /// The output as a list of URIs, whether the model returns one string or an array.
     pub fn output_urls(&self) -> Vec<&str> {
         match &self.output {

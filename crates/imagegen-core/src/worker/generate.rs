@@ -5,7 +5,7 @@ use super::download::DownloadPayload;
 use super::JobResult;
 use crate::config::Config;
 use crate::db::generation as db;
-use crate::db::queue::{self, Job};
+use crate::db::queue;
 use crate::failure::{self, DATABASE_ERROR, MISCONFIGURED, SERVICE_BUSY};
 use crate::generation::{run_prediction, Deadlines, RunError};
 use crate::image_input::{self, ProbeError};
@@ -16,7 +16,6 @@ use uuid::Uuid;
 pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     host: &S,
     config: &Config,
-    job: &Job,
     generation_id: Uuid,
     budget_ms: f64,
 ) -> JobResult {
@@ -24,6 +23,13 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
         return JobResult::retry(
             MISCONFIGURED,
             "REPLICATE_API_TOKEN is not set for process-jobs",
+            Some(60),
+        );
+    };
+    let Some(webhook_base) = config.webhook_base.as_ref() else {
+        return JobResult::retry(
+            MISCONFIGURED,
+            "SUPABASE_URL (or REPLICATE_WEBHOOK_BASE_URL) is not set for process-jobs: predictions cannot be marked",
             Some(60),
         );
     };
@@ -50,16 +56,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     let deadlines =
         Deadlines::for_generation(config, &generation.created_at, host.now_ms(), budget_ms);
     let replicate = Replicate::new(api, host, host, host);
-    // From the second attempt on, an earlier create may have been lost in transit: look for it first.
-    match run_prediction(
-        host,
-        &replicate,
-        &generation,
-        job.attempt_number > 1,
-        deadlines,
-    )
-    .await
-    {
+    match run_prediction(host, &replicate, &generation, webhook_base, deadlines).await {
         Ok(done) => {
             let payload = DownloadPayload {
                 generation_id,

@@ -98,7 +98,7 @@ pub async fn run_job<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
 ) -> JobResult {
     match job.job_type.as_str() {
         "generate-image" => match generation_id(&job.payload) {
-            Some(id) => generate::run(host, config, job, id, budget_ms).await,
+            Some(id) => generate::run(host, config, id, budget_ms).await,
             None => JobResult::fail(
                 failure::JOB_FAILED,
                 "generate-image job without a valid generation_id",

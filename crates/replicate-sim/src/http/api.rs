@@ -336,7 +336,8 @@ async fn create(
     let hooks = webhook
         .clone()
         .map(|url| crate::webhooks::spawn_queue(app.clone(), url));
-    app.counters().record_create(model.id, &input);
+    app.counters()
+        .record_create(model.id, &input, webhook.as_deref());
     app.insert(Record {
         id: id.clone(),
         model,
@@ -404,9 +405,16 @@ fn list(app: &App, req: &Req) -> Reply {
     let expiry = app.settings().expiry_secs;
     let now = app.clock.now_us();
     let store = lock(&app.store);
+    // Whether Replicate's list shows `webhook` is not documented: the list here leaves it out (the worst
+    // case for a client looking for its prediction by owner mark, which must then GET the candidates).
     let results: Vec<_> = store
         .newest_first(offset, PAGE)
-        .map(|r| r.view(&app.base_url, now, expiry))
+        .map(|r| {
+            let mut view = r.view(&app.base_url, now, expiry);
+            view.webhook = None;
+            view.webhook_events_filter = None;
+            view
+        })
         .collect();
     let link = |off: usize| {
         format!(

@@ -199,3 +199,39 @@ async fn secret_unknown_paths_and_methods() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_webhook_is_kept_shown_on_get_left_out_of_the_list_and_owner_marks_counted() {
+    const SCHNELL: &str = "black-forest-labs/flux-schnell";
+    let s = spawn(json!({})).await;
+    let gen = "0b0e8a4e-8d5e-4a55-a3b4-2c1f1f7d9c01";
+    // Deliveries go nowhere (port 9 refuses): only what the prediction object shows matters here.
+    let hook = |n: u32| {
+        format!("http://127.0.0.1:9/functions/v1/replicate-webhook?generation_id={gen}&attempt={n}")
+    };
+    let body = |n: u32| json!({"input": {"prompt": "x"}, "webhook": hook(n), "webhook_events_filter": ["completed"]});
+    let id = s.create_with(SCHNELL, body(1), &[]).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = s.get(&id).await;
+    assert_eq!(p["webhook"], hook(1).as_str());
+    assert_eq!(p["webhook_events_filter"], json!(["completed"]));
+    let page = s.api(Method::GET, "/v1/predictions", None).await.json();
+    let listed = &page["results"][0];
+    assert_eq!(listed["id"], id.as_str());
+    assert!(
+        listed.get("webhook").is_none() && listed.get("webhook_events_filter").is_none(),
+        "{listed}"
+    );
+    s.create_with(SCHNELL, body(2), &[]).await;
+    s.create_with(SCHNELL, body(2), &[]).await;
+    let stats = s.stats().await;
+    assert_eq!(
+        (
+            stats["owner_recreates"].as_u64(),
+            stats["duplicate_owner_creates"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}

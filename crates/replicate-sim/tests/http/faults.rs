@@ -297,3 +297,25 @@ async fn redirect_faults_send_file_downloads_elsewhere() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn a_start_failure_never_runs() {
+    let s = spawn(json!({})).await;
+    s.fault(json!({"kind": "start_fail", "on": "create", "times": 1}))
+        .await;
+    let p = s.run(SCHNELL, json!({"prompt": "x"})).await;
+    assert_eq!(
+        (p["status"].as_str(), p["error"].as_str()),
+        (Some("failed"), Some("E6716: Timed out starting model"))
+    );
+    assert!(p["started_at"].is_null(), "never started: {p}");
+    assert!(
+        p["metrics"]["predict_time"].is_null(),
+        "nothing billed: {p}"
+    );
+    // A `fail` fault runs first: it has a start and a predict time.
+    s.fault(json!({"kind": "fail", "on": "create", "times": 1}))
+        .await;
+    let p = s.run(SCHNELL, json!({"prompt": "x"})).await;
+    assert!(p["started_at"].is_string() && p["metrics"]["predict_time"].is_number());
+}
