@@ -202,8 +202,9 @@ end;
 $$;
 
 -- A generation that fails before any prediction was sent for it cost nothing: its charge is refunded
--- (the user's windows and the project's bucket). `replicate_prediction_id` is set the moment a prediction
--- is recorded (see the trigger's condition below).
+-- (the user's windows and the project's bucket). "No prediction" is strict: no prediction recorded
+-- (`replicate_prediction_id`) and no create ever sent (`prediction_creates`, counted before each POST by
+-- begin_prediction_create), so a create whose answer was lost is never refunded.
 create or replace function public.usage_refund_unrun() returns trigger
 language plpgsql
 security definer
@@ -231,7 +232,7 @@ create trigger image_generations_refund_usage
   after update of status on public.image_generations
   for each row
   when (new.status = 'failed' and old.status is distinct from 'failed'
-        and new.replicate_prediction_id is null)
+        and new.replicate_prediction_id is null and new.prediction_creates = 0)
   execute function public.usage_refund_unrun();
 
 -- Deletes charges and buckets older than the longest window (a day); run by the retention job.

@@ -123,9 +123,16 @@ update public.image_generations set status = 'failed', error_message = 'The mode
  where id = (select id from ran);
 select is((select refunded_at from public.usage_charges where generation_id = (select id from ran)), null,
   'a generation whose prediction ran is not refunded');
-select is((select count(*)::int from public.usage_charges
-            where generation_id = (select (answer->>'generation_id')::uuid from answers where name = 'a1')
-              and refunded_at is not null), 1, 'a refund happens once');
+create temporary table sent as
+  select id from public.image_generations
+   where user_id = 'a0000000-0000-4000-8000-00000000000a' and status = 'queued' and id <> (select id from ran)
+   limit 1;
+update public.image_generations set prediction_creates = 1, prediction_create_sent_at = now()
+ where id = (select id from sent);
+update public.image_generations set status = 'failed', error_message = 'The model did not start.'
+ where id = (select id from sent);
+select is((select refunded_at from public.usage_charges where generation_id = (select id from sent)), null,
+  'a generation whose create was sent (its answer maybe lost) is not refunded');
 update public.image_generations set status = 'failed', error_message = 'again'
  where id = (select (answer->>'generation_id')::uuid from answers where name = 'a1');
 select is(pg_temp.project_units(),

@@ -46,6 +46,7 @@ pub fn user_message(code: &str) -> &'static str {
         "prediction_timed_out" | "model_timed_out" => {
             "The model did not finish in time; please try again."
         }
+        "deadline_passed" => "The generation waited too long to start; please try again.",
         "model_did_not_start" => {
             "The model could not be started right now; please try again in a few minutes."
         }

@@ -226,6 +226,14 @@ async fn new_or_lost_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
         .deadlines
         .budget_ms
         .min(request.deadlines.give_up_ms);
+    // Past its deadline with no create in flight (none sent, or the last one settled and cleared): the
+    // generation fails without paying for a prediction that would be cancelled at once. A create whose
+    // answer was lost is still looked for below, so a running prediction is found (and stopped).
+    if generation.prediction_create_sent_at.is_none()
+        && replicate.platform.now_ms() >= request.deadlines.give_up_ms
+    {
+        return Err(deadline_passed());
+    }
     let mut resend = None;
     loop {
         let intent =
@@ -492,6 +500,14 @@ fn did_not_start() -> RunError {
     RunError::Fail {
         code: "model_did_not_start",
         message: "The model did not start in time; try again later.".into(),
+    }
+}
+
+/// The generation waited past `GENERATION_TIMEOUT_SECS` before any create (a backlog, an outage).
+fn deadline_passed() -> RunError {
+    RunError::Fail {
+        code: "deadline_passed",
+        message: "The generation waited too long to start; please try again.".into(),
     }
 }
 

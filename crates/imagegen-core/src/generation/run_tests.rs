@@ -231,6 +231,31 @@ fn a_new_generation_creates_records_and_polls() {
 }
 
 #[test]
+fn past_its_deadline_a_generation_fails_without_a_create() {
+    let host = Host::new();
+    let late = Deadlines {
+        budget_ms: NOW + 140_000.0,
+        give_up_ms: NOW - 1.0,
+    };
+    match run(&host, &generation(None), late) {
+        Err(RunError::Fail { code, .. }) => assert_eq!(code, "deadline_passed"),
+        other => panic!("expected deadline_passed, got {other:?}"),
+    }
+    assert!(host.sent().is_empty(), "nothing sent to Replicate");
+    assert!(
+        host.rpc().is_empty(),
+        "no create intent recorded (so the charge is refunded)"
+    );
+
+    // A create whose answer was lost is still looked for, whatever the time: it may be running.
+    let mut lost = generation(None);
+    lost.prediction_create_sent_at = Some(SENT_AT.into());
+    let host = Host::new().lost_create(40.0).then(200, page(vec![], None));
+    let _ = run(&host, &lost, late);
+    assert_eq!(host.rpc()[0], "begin_prediction_create(2,null)");
+}
+
+#[test]
 fn a_recorded_prediction_is_resumed_never_created_again() {
     let host = Host::new().then(200, prediction("p1", "succeeded", None));
     let done = run(&host, &generation(Some("p1")), DEADLINES).unwrap();
