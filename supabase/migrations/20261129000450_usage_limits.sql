@@ -1,4 +1,5 @@
--- Usage limits: what one user, one anonymous user and the whole project may spend on Replicate.
+-- Usage limits: what one user, one anonymous user and the whole project may spend on Replicate, and
+-- how many images one may have in progress (admit_generation).
 -- Every prediction is paid by the project's one Replicate account, so a generation is charged when it is
 -- accepted (start_generation, attach_generation: same transaction as the row and its job), in usage units:
 -- the model's `models.cost_weight` (about $0.001 per unit at list price) × the images it asks for. A
@@ -93,19 +94,26 @@ as $$
    limit 1
 $$;
 
--- Charges `p_units` for generation `p_generation_id` of `p_user_id`, or says which limit refuses it:
---   null                                          charged
+-- Admits generation `p_generation_id` of `p_user_id` under the user's limits and charges it, or says
+-- which limit refuses it (nothing written then):
+--   null                                          admitted and charged
+--   {"outcome":"pending_limit","pending","limit","images"}   images in progress + this request's > limit
 --   {"outcome":"usage_limit","scope","limit","used","units","retry_after_seconds"}
 --       scope: user_hour | user_day | project_hour (anonymous users: anonymous_hour | anonymous_day)
 --   {"outcome":"usage_request_too_large","scope","limit","units"}   more than the limit itself
--- The caller must hold the user's start_generation advisory lock: the user's windows are then exact
--- under any concurrency. The project cap is exact within a shard; starts committing at the same moment
--- on other shards (at most 15) can each pass it once, so it may be exceeded by at most 15 generations'
--- units.
-create or replace function public.charge_usage(
+-- Images in progress: a generation weighs its num_outputs; signed-in users' limit is `p_max_pending`
+-- (MAX_PENDING_GENERATIONS), guests' the setting. Units: `p_cost_weight` (the models row's; null = the
+-- dearest model's) × the request's images.
+-- The caller (start_generation, attach_generation) must hold the user's start_generation advisory lock:
+-- the user's limits are then exact under any concurrency. The project cap is exact within a shard;
+-- starts committing at the same moment on other shards (at most 15) can each pass it once, so it may be
+-- exceeded by at most 15 generations' units. PL/pgSQL, so its statements' plans are cached per session.
+create or replace function public.admit_generation(
   p_user_id uuid,
   p_generation_id uuid,
-  p_units integer,
+  p_params jsonb,
+  p_cost_weight integer,
+  p_max_pending integer,
   p_anonymous boolean default false
 ) returns jsonb
 language plpgsql
@@ -113,6 +121,10 @@ set search_path = ''
 as $$
 declare
   v_settings public.usage_settings;
+  v_images integer := greatest(coalesce((p_params ->> 'num_outputs')::integer, 1), 1);
+  v_max_pending integer;
+  v_pending integer;
+  v_units integer;
   v_hour_limit bigint;
   v_day_limit bigint;
   v_scope_prefix text;
@@ -122,10 +134,30 @@ declare
   v_shard smallint := abs(hashtextextended(p_user_id::text, 0) % 16);
   v_project bigint;
 begin
-  if p_user_id is null or p_generation_id is null or p_units is null or p_units < 0 then
-    raise exception 'charge_usage: user, generation and units >= 0 are required' using errcode = '22023';
+  if p_user_id is null or p_generation_id is null or p_max_pending is null or p_max_pending < 1 then
+    raise exception 'admit_generation: user, generation and a positive p_max_pending are required'
+      using errcode = '22023';
   end if;
   select * into v_settings from public.usage_settings;
+
+  -- Images in progress that the backend accepted, read up to the limit's number of rows (each weighs at
+  -- least one, so that decides "under or not"); a client-inserted row counts once it was attached.
+  v_max_pending := case when p_anonymous
+                        then coalesce(v_settings.anonymous_max_pending_images, p_max_pending)
+                        else p_max_pending end;
+  select coalesce(sum(greatest(coalesce((params ->> 'num_outputs')::integer, 1), 1)), 0) into v_pending
+    from (select params
+            from public.image_generations
+           where user_id = p_user_id
+             and status in ('pending', 'queued', 'processing', 'downloading')
+             and replicate_model is not null
+           limit v_max_pending) unfinished;
+  if v_pending + v_images > v_max_pending then
+    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', v_max_pending,
+                              'images', v_images);
+  end if;
+
+  v_units := coalesce(p_cost_weight, (select max(cost_weight) from public.models), 1) * v_images;
   if coalesce(p_anonymous, false) then
     v_hour_limit := v_settings.anonymous_units_per_hour;
     v_day_limit := v_settings.anonymous_units_per_day;
@@ -136,11 +168,11 @@ begin
     v_scope_prefix := 'user';
   end if;
 
-  if p_units > least(v_hour_limit, v_day_limit) then
+  if v_units > least(v_hour_limit, v_day_limit) then
     return jsonb_build_object(
       'outcome', 'usage_request_too_large',
-      'scope', v_scope_prefix || case when p_units > v_hour_limit then '_hour' else '_day' end,
-      'limit', least(v_hour_limit, v_day_limit), 'units', p_units);
+      'scope', v_scope_prefix || case when v_units > v_hour_limit then '_hour' else '_day' end,
+      'limit', least(v_hour_limit, v_day_limit), 'units', v_units);
   end if;
 
   -- The user's live charges of the last day (none read when the user has no limits).
@@ -151,25 +183,25 @@ begin
       from public.usage_charges
      where user_id = p_user_id and refunded_at is null and charged_at > now() - interval '1 day';
   end if;
-  if v_hour + p_units > v_hour_limit then
+  if v_hour + v_units > v_hour_limit then
     return jsonb_build_object(
       'outcome', 'usage_limit', 'scope', v_scope_prefix || '_hour', 'limit', v_hour_limit,
-      'used', v_hour, 'units', p_units,
+      'used', v_hour, 'units', v_units,
       'retry_after_seconds',
-      public.usage_user_retry_after(p_user_id, interval '1 hour', v_hour, p_units, v_hour_limit));
+      public.usage_user_retry_after(p_user_id, interval '1 hour', v_hour, v_units, v_hour_limit));
   end if;
-  if v_day + p_units > v_day_limit then
+  if v_day + v_units > v_day_limit then
     return jsonb_build_object(
       'outcome', 'usage_limit', 'scope', v_scope_prefix || '_day', 'limit', v_day_limit,
-      'used', v_day, 'units', p_units,
+      'used', v_day, 'units', v_units,
       'retry_after_seconds',
-      public.usage_user_retry_after(p_user_id, interval '1 day', v_day, p_units, v_day_limit));
+      public.usage_user_retry_after(p_user_id, interval '1 day', v_day, v_units, v_day_limit));
   end if;
 
   -- The project: add to this user's shard of the current bucket (taking its row lock), then read the
   -- hour as committed plus this shard's own row.
   insert into public.usage_project_buckets as b (bucket_start, shard, units)
-  values (v_bucket, v_shard, p_units)
+  values (v_bucket, v_shard, v_units)
   on conflict (bucket_start, shard) do update set units = b.units + excluded.units;
   if v_settings.project_units_per_hour is not null then
     select coalesce(sum(units), 0) into v_project
@@ -177,11 +209,11 @@ begin
      where bucket_start > now() - interval '1 hour';
     if v_project > v_settings.project_units_per_hour then
       update public.usage_project_buckets
-         set units = units - p_units
+         set units = units - v_units
        where bucket_start = v_bucket and shard = v_shard;
       return jsonb_build_object(
         'outcome', 'usage_limit', 'scope', 'project_hour',
-        'limit', v_settings.project_units_per_hour, 'used', v_project - p_units, 'units', p_units,
+        'limit', v_settings.project_units_per_hour, 'used', v_project - v_units, 'units', v_units,
         -- When the oldest buckets holding enough units leave the hour.
         'retry_after_seconds', (
           select greatest(1, ceil(extract(epoch from (w.bucket_start + interval '1 hour' - now()))))::integer
@@ -196,7 +228,7 @@ begin
   end if;
 
   insert into public.usage_charges (generation_id, user_id, units, bucket_start, shard)
-  values (p_generation_id, p_user_id, p_units, v_bucket, v_shard);
+  values (p_generation_id, p_user_id, v_units, v_bucket, v_shard);
   return null;
 end;
 $$;
@@ -262,7 +294,7 @@ declare
 begin
   foreach f in array array[
     'public.usage_user_retry_after(uuid, interval, bigint, integer, bigint)',
-    'public.charge_usage(uuid, uuid, integer, boolean)',
+    'public.admit_generation(uuid, uuid, jsonb, integer, integer, boolean)',
     'public.prune_usage(interval)'
   ] loop
     execute format('revoke execute on function %s from public, anon, authenticated', f);

@@ -28,10 +28,10 @@ $$;
 --   {"outcome":"existing","generation_id","job_id","status"}       same Idempotency-Key, same request
 --   {"outcome":"idempotency_conflict","generation_id"}            same key, different request
 --   {"outcome":"pending_limit","pending":n,"limit":m}             too many images in progress
---   {"outcome":"usage_limit"|"usage_request_too_large",...}       a usage limit (charge_usage)
+--   {"outcome":"usage_limit"|"usage_request_too_large",...}       a usage limit (admit_generation)
 --   {"outcome":"unknown_user"}                                    token's user no longer exists
--- Limits, all under the user's lock: images in progress (`p_max_pending`, or the anonymous setting),
--- then the usage windows and the project cap (charge_usage, which also records the charge).
+-- Limits, all under the user's lock (admit_generation): images in progress (`p_max_pending`, or the
+-- guests' setting), the usage windows and the project cap; admitted means charged.
 create function public.start_generation(
   p_user_id uuid,
   p_prompt text,
@@ -52,9 +52,6 @@ set search_path = ''
 as $$
 declare
   v_existing record;
-  v_pending integer;
-  v_max_pending integer;
-  v_images integer := greatest(coalesce((p_params ->> 'num_outputs')::integer, 1), 1);
   v_model record;
   v_refusal jsonb;
   v_id uuid := gen_random_uuid();
@@ -95,28 +92,6 @@ begin
     end if;
   end if;
 
-  -- The statements below are written out here rather than shared through SQL helper functions: PL/pgSQL
-  -- caches their plans, while a (non-inlined) SQL function is planned again on every call in Postgres 15
-  -- (scripts/bench start-generation measured ~60 µs a call for two such helpers).
-  -- Images of unfinished generations the backend accepted (a generation weighs its num_outputs), read
-  -- up to the limit's number of rows (each weighs at least one, so that decides "under or not"); a
-  -- client-inserted row counts once generate-image attached a request to it.
-  v_max_pending := case when p_anonymous
-                        then coalesce((select anonymous_max_pending_images from public.usage_settings),
-                                      p_max_pending)
-                        else p_max_pending end;
-  select coalesce(sum(greatest(coalesce((params ->> 'num_outputs')::integer, 1), 1)), 0) into v_pending
-    from (select params
-            from public.image_generations
-           where user_id = p_user_id
-             and status in ('pending', 'queued', 'processing', 'downloading')
-             and replicate_model is not null
-           limit v_max_pending) unfinished;
-  if v_pending + v_images > v_max_pending then
-    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', v_max_pending,
-                              'images', v_images);
-  end if;
-
   -- The models row: by the uuid the client named, else by the catalog id.
   if p_model_id is not null then
     select id, name, cost_weight into v_model from public.models where id = p_model_id;
@@ -124,11 +99,10 @@ begin
     select id, name, cost_weight into v_model from public.models where replicate_id = p_replicate_model;
   end if;
 
-  -- Charged as accepted: the model's weight per image (a model without a row weighs as the dearest).
-  v_refusal := public.charge_usage(
-    p_user_id, v_id,
-    coalesce(v_model.cost_weight, (select max(cost_weight) from public.models), 1) * v_images,
-    p_anonymous);
+  -- Admitted under the user's limits (images in progress, usage windows, the project's cap) and charged,
+  -- in this transaction: a refusal writes nothing (..._usage_limits.sql).
+  v_refusal := public.admit_generation(p_user_id, v_id, p_params, v_model.cost_weight, p_max_pending,
+                                       p_anonymous);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -187,9 +161,6 @@ set search_path = ''
 as $$
 declare
   v_row public.image_generations;
-  v_pending integer;
-  v_max_pending integer;
-  v_images integer := greatest(coalesce((p_params ->> 'num_outputs')::integer, 1), 1);
   v_model record;
   v_refusal jsonb;
   v_job bigint;
@@ -215,33 +186,15 @@ begin
                               'error_message', v_row.error_message);
   end if;
 
-  -- As in start_generation (this row, not attached yet, does not count).
-  v_max_pending := case when p_anonymous
-                        then coalesce((select anonymous_max_pending_images from public.usage_settings),
-                                      p_max_pending)
-                        else p_max_pending end;
-  select coalesce(sum(greatest(coalesce((params ->> 'num_outputs')::integer, 1), 1)), 0) into v_pending
-    from (select params
-            from public.image_generations
-           where user_id = p_user_id
-             and status in ('pending', 'queued', 'processing', 'downloading')
-             and replicate_model is not null
-           limit v_max_pending) unfinished;
-  if v_pending + v_images > v_max_pending then
-    return jsonb_build_object('outcome', 'pending_limit', 'pending', v_pending, 'limit', v_max_pending,
-                              'images', v_images);
-  end if;
-
   if p_model_id is not null then
     select id, name, cost_weight into v_model from public.models where id = p_model_id;
   else
     select id, name, cost_weight into v_model from public.models where replicate_id = p_replicate_model;
   end if;
 
-  v_refusal := public.charge_usage(
-    p_user_id, v_row.id,
-    coalesce(v_model.cost_weight, (select max(cost_weight) from public.models), 1) * v_images,
-    p_anonymous);
+  -- As in start_generation (this row, not attached yet, is not in progress).
+  v_refusal := public.admit_generation(p_user_id, v_row.id, p_params, v_model.cost_weight, p_max_pending,
+                                       p_anonymous);
   if v_refusal is not null then
     return v_refusal;
   end if;

@@ -68,8 +68,11 @@ const changesByDesign = (name: string) => /^(model|operator_|worker_)/.test(name
 
 Deno.test("upgrade: db push onto the original Picture database keeps every row and finishes its work", async () => {
   const db = await originalDatabase();
-  const inFlight = await db.sql<{ id: string; replicate_prediction_id: string | null }[]>`
-    select id, replicate_prediction_id from public.image_generations
+  // `stale`: past GENERATION_TIMEOUT_SECS (600 s) from created_at, so never sent to Replicate unless a
+  // prediction is already recorded (ARCHITECTURE.md "Cost safety", Deadlines).
+  const inFlight = await db.sql<{ id: string; replicate_prediction_id: string | null; stale: boolean }[]>`
+    select id, replicate_prediction_id, created_at < now() - interval '600 seconds' as stale
+      from public.image_generations
      where status in ('queued', 'processing', 'downloading') order by id`;
   assert(inFlight.length >= 3, "the fixture leaves work in flight");
 
@@ -142,7 +145,7 @@ Deno.test("upgrade: db push onto the original Picture database keeps every row a
     };
     await db.sql`select public.enqueue_job(p_job_type => 'generate-image', p_priority => 0,
                                            p_payload => ${JSON.stringify(payload)}::text::jsonb)`;
-    inFlight.push({ id: late.id, replicate_prediction_id: null });
+    inFlight.push({ id: late.id, replicate_prediction_id: null, stale: false });
 
     // The unfinished work runs to an end: completed, or failed with a reason. Nothing is paid twice.
     await drain(stack, inFlight.map((g) => g.id));
@@ -187,12 +190,22 @@ Deno.test("upgrade: db push onto the original Picture database keeps every row a
         "images (oldpictureprojectref.supabase.co is not).",
     );
     const refusedImage = new Set(foreignImage.map((g) => g.id));
+    // Work left hours ago without a prediction is past its deadline: it fails without a create.
+    const stale = inFlight.filter((g) => g.stale && !g.replicate_prediction_id && !refusedImage.has(g.id));
+    assert(stale.length >= 1, "the fixture has work stuck for hours");
+    for (const g of stale) {
+      const row = ended.find((e) => e.id === g.id);
+      assertEquals(
+        [row?.status, row?.error_message],
+        ["failed", "The generation waited too long to start; please try again."],
+      );
+    }
     const stats = await sim.admin("GET", "stats");
     assertEquals(stats.duplicate_creates, 0, "no duplicate prediction");
     assertEquals(
       stats.creates_total,
-      1 + inFlight.filter((g) => !g.replicate_prediction_id && !refusedImage.has(g.id)).length,
-      "one create for each generation that had none (and the test's own)",
+      1 + inFlight.filter((g) => !g.replicate_prediction_id && !refusedImage.has(g.id) && !g.stale).length,
+      "one create for each recent generation that had none (and the test's own)",
     );
 
     // A second push changes nothing.

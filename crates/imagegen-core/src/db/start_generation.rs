@@ -72,7 +72,7 @@ fn one_image() -> i64 {
     1
 }
 
-/// Which usage limit refused a generation (`charge_usage` in `..._usage_limits.sql`).
+/// Which usage limit refused a generation (`admit_generation` in `..._usage_limits.sql`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct UsageRefusal {
     /// `user_hour`, `user_day`, `anonymous_hour`, `anonymous_day` or `project_hour`.
