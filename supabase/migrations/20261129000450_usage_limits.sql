@@ -54,7 +54,8 @@ comment on table public.usage_charges is
 create index if not exists usage_charges_user_recent
   on public.usage_charges (user_id, charged_at) include (units)
   where refunded_at is null;
-create index if not exists usage_charges_charged_at on public.usage_charges (charged_at);
+-- No index by charged_at alone: every start writes a charge and only the daily prune reads by time (a
+-- sequential scan of two days of charges); scripts/bench start-generation measured the index's cost.
 
 -- The project's spend per 10-minute bucket, split in 16 shards by user: concurrent starts of different
 -- users mostly lock different rows, so the cap does not serialise every start in the project.
