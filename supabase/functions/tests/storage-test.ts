@@ -602,7 +602,8 @@ Deno.test("storage: with the legacy keys disabled the gateway refuses them (401)
         body: bytes(10, 15),
       });
     for (const key of [LOCAL_SERVICE_ROLE_KEY, LOCAL_ANON_KEY]) {
-      for (const headers of [{ authorization: `Bearer ${key}` }, { apikey: key }]) {
+      const forms: Record<string, string>[] = [{ authorization: `Bearer ${key}` }, { apikey: key }];
+      for (const headers of forms) {
         const res = await put("legacy", headers);
         assertEquals([res.status, res.json], [401, { message: "Legacy API keys are disabled" }]);
       }
