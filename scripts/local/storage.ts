@@ -20,8 +20,9 @@
 //   and src/http/error-handler.ts sends it; its test expects a missing object to be HTTP 400 with
 //   {"statusCode":"404","error":"not_found","code":"NoSuchKey","message":"Object not found"}.
 //   Codes and messages are those of ERRORS in src/internal/errors/codes.ts.
-// - Auth: any valid project JWT is accepted, then Postgres RLS decides (src/http/plugins/jwt.ts). This
-//   project's one storage policy lets users delete objects in their own folder of generated-images;
+// - Auth: the gateway's part first (see `caller`: new API keys from `apikey`, legacy keys refused when
+//   LEGACY_KEYS_DISABLED=true); then any valid project JWT is accepted, then Postgres RLS decides
+//   (src/http/plugins/jwt.ts). This project's one storage policy lets users delete objects in their own folder of generated-images;
 //   deletes run as the caller's role with its claims, so that policy (or its absence) decides. For
 //   writes, signing and private reads only the service role (bypassrls) passes here: others get
 //   "new row violates row-level security policy" on upload and "Object not found" on sign/private reads. Missing or invalid tokens are
@@ -69,6 +70,9 @@ export type StorageOptions = {
   jwtCheck?: (authorization: string) => string | undefined;
   /** The project-wide upload cap in bytes; a bucket's file_size_limit can only lower it. */
   fileSizeLimit?: number;
+  /** The project runs with its legacy API keys (the anon and service_role JWTs) disabled: the gateway
+   * answers them with 401 before Storage sees the request (LEGACY_KEYS_DISABLED=true). */
+  legacyKeysDisabled?: boolean;
 };
 
 /** The project-wide cap `supabase start` uses (config.toml [storage] file_size_limit = "50MiB"). */
@@ -86,6 +90,7 @@ export function storageFromEnv(extra: Pick<StorageOptions, "jwtCheck"> = {}): St
     jwtSecret: Deno.env.get("JWT_SECRET") || Deno.env.get("SUPABASE_JWT_SECRET"),
     secretKeys: keysFromEnv("SUPABASE_SECRET_KEYS"),
     publishableKeys: keysFromEnv("SUPABASE_PUBLISHABLE_KEYS"),
+    legacyKeysDisabled: Deno.env.get("LEGACY_KEYS_DISABLED") === "true",
     ...extra,
   });
 }
@@ -138,6 +143,13 @@ const ERRORS = {
   invalidRequest: (message: string) => new StorageError(400, "InvalidRequest", message),
   internal: (message = "Internal server error") => new StorageError(500, "InternalError", message),
 };
+
+/** A refusal by the API gateway in front of Storage: its own status and body, not Storage's shape. */
+class GatewayError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
 
 function render(e: StorageError): Response {
   return Response.json(
@@ -304,15 +316,23 @@ export function createStorage(options: StorageOptions): StorageHandler {
     return `${input}.${b64url(new Uint8Array(signature))}`;
   }
 
-  /** Who is calling: `Authorization: Bearer …`, else the `apikey` header (Supabase's gateway falls
-   * back to it); secret API keys are the service role. */
+  /** Who is calling, as Supabase's gateway and Storage decide it together: a JWT in `Authorization:
+   * Bearer …`, else the `apikey` header. The new API keys are not JWTs: the gateway takes them from
+   * `apikey` only (supabase-js sends them in both headers) and stands a role in for them, secret keys
+   * the service role, publishable keys anon; in `Authorization` alone one reaches Storage as a malformed
+   * JWT. With the legacy keys disabled, a legacy anon or service_role JWT in either header is answered
+   * 401 by the gateway (GatewayError), while users' access tokens still pass. */
   async function caller(req: Request): Promise<Caller> {
     const authorization = req.headers.get("authorization");
-    const token =
-      (authorization !== null ? authorization.replace(/^Bearer\s+/i, "") : req.headers.get("apikey") ?? "")
-        .trim();
-    if (secretKeys.has(token)) return { authenticated: true, role: "service_role" };
-    if (publishableKeys.has(token)) return { authenticated: true, role: "anon" };
+    const bearer = authorization?.replace(/^Bearer\s+/i, "").trim();
+    const apikey = req.headers.get("apikey")?.trim();
+    if (options.legacyKeysDisabled && [bearer, apikey].some(isLegacyApiKey)) {
+      throw new GatewayError(401, "Legacy API keys are disabled");
+    }
+    const isNewKey = (key: string | undefined) => key !== undefined && /^sb_(secret|publishable)_/.test(key);
+    const token = bearer !== undefined && !(isNewKey(bearer) && bearer === apikey) ? bearer : apikey ?? "";
+    if (token === apikey && secretKeys.has(token)) return { authenticated: true, role: "service_role" };
+    if (token === apikey && publishableKeys.has(token)) return { authenticated: true, role: "anon" };
     const verified = await verifyJwt(token, true);
     if (!verified.ok) return { authenticated: false, rejection: verified.message };
     const { role, sub } = verified.claims;
@@ -616,10 +636,24 @@ export function createStorage(options: StorageOptions): StorageHandler {
       return await route(req, url);
     } catch (e) {
       if (e instanceof StorageError) return render(e);
+      if (e instanceof GatewayError) return Response.json({ message: e.message }, { status: e.status });
       console.error("storage: uncaught", e);
       return render(ERRORS.internal());
     }
   };
+}
+
+/** A legacy API key: a JWT whose role is anon or service_role and that names no user (`sub`), as the
+ * project's anon and service_role keys do; read without verifying, as only its kind matters here. */
+function isLegacyApiKey(token: string | undefined): boolean {
+  const claims = token?.split(".")[1];
+  if (!claims) return false;
+  try {
+    const { role, sub } = JSON.parse(atob(claims.replaceAll("-", "+").replaceAll("_", "/")));
+    return (role === "anon" || role === "service_role") && sub === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Storage's mime check: type and subtype equal to an allowed one, or an allowed `type/*`; the header

@@ -436,7 +436,9 @@ begin
   execute $q$select net.http_post(url := $1, headers := $2, body := $3, timeout_milliseconds := 5000)$q$
     into v_request
     using rtrim(v_url, '/') || '/functions/v1/process-jobs',
-          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
+          -- apikey as well: a secret API key (sb_secret_…) is not a JWT, and the gateway takes it from apikey.
+          jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key,
+                             'Authorization', 'Bearer ' || v_key),
           jsonb_build_object('source', 'pg_cron');
   return 'http:' || v_request;
 end;

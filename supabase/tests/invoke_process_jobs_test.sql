@@ -24,9 +24,11 @@ select is((select count(*)::int from net.calls), 0, 'no request without secrets'
 insert into vault.decrypted_secrets values ('project_url', 'https://abc.supabase.co/'), ('service_key', 'sb_secret_x');
 select matches(public.invoke_process_jobs(), '^http:[0-9]+$', 'with pg_net and Vault: an HTTP call');
 select results_eq(
-  $$select url, headers ->> 'Authorization', headers ->> 'Content-Type', timeout_milliseconds from net.calls$$,
-  $$values ('https://abc.supabase.co/functions/v1/process-jobs', 'Bearer sb_secret_x', 'application/json', 5000)$$,
-  'POST <project_url>/functions/v1/process-jobs with the Vault key'
+  $$select url, headers ->> 'apikey', headers ->> 'Authorization', headers ->> 'Content-Type', timeout_milliseconds
+      from net.calls$$,
+  $$values ('https://abc.supabase.co/functions/v1/process-jobs', 'sb_secret_x', 'Bearer sb_secret_x',
+            'application/json', 5000)$$,
+  'POST <project_url>/functions/v1/process-jobs with the Vault key in apikey and Authorization'
 );
 update public.job_queue set status = 'processing', locked_by = 'gone', locked_until = now() - interval '1 minute';
 select matches(public.invoke_process_jobs(), '^http:', 'an expired lease is work too');

@@ -1,5 +1,6 @@
 //! Settings read from the function's environment, parsed once per isolate.
 
+use crate::api_keys::{self, KeyMap};
 use crate::auth::{JwtVerifier, KeyConfigError};
 use crate::image_input::{ImageInputPolicy, Origin};
 use crate::replicate::client::ReplicateApi;
@@ -39,9 +40,13 @@ pub struct Config {
     /// `REPLICATE_WEBHOOK_BASE_URL`, else `SUPABASE_URL`. `None` when neither is set: no prediction can
     /// then be created, since one without a mark could not be found again.
     pub webhook_base: Option<WebhookBase>,
-    /// The key the backend uses for itself (Storage uploads, the worker kick): `SUPABASE_SERVICE_ROLE_KEY`,
-    /// else the first of `SUPABASE_SECRET_KEYS`.
+    /// The key the backend sends on its own calls (Storage, the worker kick): the `default` of
+    /// `SUPABASE_SECRET_KEYS` (else its first), else `SUPABASE_SERVICE_ROLE_KEY` (see `api_keys`).
     pub service_key: Option<String>,
+    /// `SUPABASE_SERVICE_ROLE_KEY` as injected: accepted on backend-only functions when presented exactly
+    /// (a Vault `service_key` may hold it on a project whose tokens are checked with signing keys only,
+    /// where this HS256 JWT could not be verified).
+    pub legacy_service_key: Option<String>,
     /// Where input images may come from: this project's Storage (the origin of `SUPABASE_URL`) and the
     /// hosts of `IMAGE_INPUT_HOSTS` (comma-separated `host` or `*.suffix`; empty by default).
     pub image_inputs: ImageInputPolicy,
@@ -164,28 +169,15 @@ impl AppContext {
                 .to_owned(),
             token: token.trim().to_owned(),
         });
-        let key_map = |name: &'static str| -> Result<Vec<String>, ConfigError> {
+        let key_map = |name: &'static str| -> Result<KeyMap, ConfigError> {
             match non_empty(name) {
-                None => Ok(Vec::new()),
-                Some(json) => Ok(
-                    serde_json::from_str::<std::collections::BTreeMap<String, String>>(&json)
-                        // serde_json's message may quote the value (a key): say only where it broke.
-                        .map_err(|e| ConfigError {
-                            name,
-                            problem: format!(
-                                "is not a JSON object of strings (line {}, column {})",
-                                e.line(),
-                                e.column()
-                            ),
-                        })?
-                        .into_values()
-                        .filter(|k| !k.is_empty())
-                        .collect(),
-                ),
+                None => Ok(KeyMap::default()),
+                Some(json) => KeyMap::parse(&json).map_err(|problem| ConfigError { name, problem }),
             }
         };
-        let secret_keys = key_map("SUPABASE_SECRET_KEYS")?;
-        let publishable_keys = key_map("SUPABASE_PUBLISHABLE_KEYS")?;
+        let secret_key_map = key_map("SUPABASE_SECRET_KEYS")?;
+        let secret_keys = secret_key_map.keys();
+        let publishable_keys = key_map("SUPABASE_PUBLISHABLE_KEYS")?.keys();
         let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
             match non_empty(name).map(|v| v.trim().to_ascii_lowercase()) {
                 None => Ok(default),
@@ -236,8 +228,9 @@ impl AppContext {
                 .as_deref()
                 .and_then(|u| WebhookBase::parse(u).ok()),
         };
-        let service_key =
-            non_empty("SUPABASE_SERVICE_ROLE_KEY").or_else(|| secret_keys.first().cloned());
+        let legacy_service_key =
+            non_empty("SUPABASE_SERVICE_ROLE_KEY").map(|k| k.trim().to_owned());
+        let service_key = api_keys::service_key(&secret_key_map, legacy_service_key.as_deref());
         let secret = non_empty("JWT_SECRET").or_else(|| non_empty("SUPABASE_JWT_SECRET"));
         let jwks = non_empty("SUPABASE_JWKS");
         if secret.is_none() && jwks.is_none() {
@@ -266,6 +259,7 @@ impl AppContext {
             supabase_url,
             webhook_base,
             service_key,
+            legacy_service_key,
             image_inputs,
             worker,
         };
@@ -419,6 +413,40 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.name, "REPLICATE_WEBHOOK_BASE_URL");
+    }
+
+    fn keys_of(pairs: &[(&str, &str)]) -> Config {
+        let mut all = vec![("JWT_SECRET", SECRET)];
+        all.extend_from_slice(pairs);
+        AppContext::from_env(env(&all)).unwrap().config
+    }
+
+    /// New keys only, with the disabled legacy key still injected: the secret key is the one sent.
+    #[test]
+    fn the_service_key_is_the_default_secret_key_before_the_legacy_key() {
+        let c = keys_of(&[
+            ("SUPABASE_SERVICE_ROLE_KEY", "eyJ.legacy.key"),
+            (
+                "SUPABASE_SECRET_KEYS",
+                r#"{"backend":"sb_secret_a","default":"sb_secret_d"}"#,
+            ),
+        ]);
+        assert_eq!(c.service_key.as_deref(), Some("sb_secret_d"));
+        assert_eq!(c.secret_keys, ["sb_secret_a", "sb_secret_d"]);
+        assert_eq!(c.legacy_service_key.as_deref(), Some("eyJ.legacy.key"));
+    }
+
+    #[test]
+    fn the_legacy_key_is_the_service_key_of_a_project_without_secret_keys() {
+        let c = keys_of(&[("SUPABASE_SERVICE_ROLE_KEY", " eyJ.legacy.key ")]);
+        assert_eq!(c.service_key.as_deref(), Some("eyJ.legacy.key"));
+        let c = keys_of(&[
+            ("SUPABASE_SERVICE_ROLE_KEY", "eyJ.legacy.key"),
+            ("SUPABASE_SECRET_KEYS", "{}"),
+        ]);
+        assert_eq!(c.service_key.as_deref(), Some("eyJ.legacy.key"));
+        let c = keys_of(&[]);
+        assert_eq!((c.service_key, c.legacy_service_key), (None, None));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Domain rules of the image-generation backend, free of any wasm or JS dependency so that every rule
 //! is tested natively with `cargo test`. The wasm shell (`imagegen-edge`) only binds these to the host.
 
+pub mod api_keys;
 pub mod auth;
 pub mod catalog;
 pub mod config;

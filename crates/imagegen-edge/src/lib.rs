@@ -3,8 +3,10 @@
 //! conversion in [`http`], and the exported [`EdgeApp`]. No business rules live here.
 
 mod app;
+mod db;
 mod host;
 mod http;
 mod sys;
 
 pub use app::EdgeApp;
+pub use db::db_connect_options;

@@ -29,22 +29,28 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 type Arg = { name: string; type: string; value: string | null };
 
-function connect(): postgres.Sql {
-  // DATABASE_URL overrides the injected direct connection, e.g. with the transaction pooler (port 6543),
-  // which cannot keep prepared statements.
-  const url = Deno.env.get("DATABASE_URL") ?? Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw Object.assign(new Error("SUPABASE_DB_URL is not set"), { code: "misconfigured" });
-  const pooled = new URL(url).port === "6543";
-  return postgres(url, {
-    max: Number(Deno.env.get("DB_POOL_MAX") ?? 10),
-    prepare: !pooled,
+/** The pool, with the URL, size, prepared statements and TLS chosen in Rust (db/connect.rs) from
+ * DATABASE_URL or SUPABASE_DB_URL and DB_POOL_MAX. Imported here, not at the top: app.ts loads the
+ * module first and says so when it is missing. */
+async function connect(): Promise<postgres.Sql> {
+  const { dbConnectOptions } = await import("./wasm/imagegen_edge.js");
+  const options: {
+    url: string;
+    max: number;
+    prepare: boolean;
+    ssl: false | "prefer" | "require" | "verify-full";
+  } = JSON.parse(dbConnectOptions(host));
+  return postgres(options.url, {
+    max: options.max,
+    prepare: options.prepare,
+    ssl: options.ssl,
     idle_timeout: 30,
     connect_timeout: 5,
     onnotice: () => {},
   });
 }
 
-let sql: postgres.Sql | undefined;
+let sql: Promise<postgres.Sql> | undefined;
 
 // Statements by function and argument list: a handful per isolate, each checked and built once.
 const statements = new Map<string, string>();
@@ -110,10 +116,14 @@ export const host: Host = {
       throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });
     }
     const args: Arg[] = JSON.parse(argsJson);
-    sql ??= connect();
+    // A failed connect() (a bad setting) is not kept: the next call reads the settings again.
+    sql ??= connect().catch((e) => {
+      sql = undefined;
+      throw e;
+    });
     // `prepare: true` because unsafe() defaults to unprepared (parse and plan on every call); the
     // connection's own `prepare` still turns it off behind the transaction pooler.
-    const rows = await sql.unsafe<{ row: string }[]>(statement(fn, args), args.map((a) => a.value), {
+    const rows = await (await sql).unsafe<{ row: string }[]>(statement(fn, args), args.map((a) => a.value), {
       prepare: true,
     });
     return `[${rows.map((r) => r.row ?? "null").join(",")}]`;

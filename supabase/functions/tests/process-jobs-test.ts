@@ -112,6 +112,35 @@ Deno.test("worker: accepted generations complete on their own, images in Storage
   });
 });
 
+// A project on the new API keys with its legacy keys disabled: Supabase still injects the legacy
+// service_role JWT as SUPABASE_SERVICE_ROLE_KEY, and Storage's gateway answers it with 401. The worker
+// must store with the secret key (in apikey) instead: uploads and signed URLs both.
+Deno.test("worker: new API keys only, the disabled legacy key still injected: images are stored", async () => {
+  const secretKeys = JSON.stringify({ default: "sb_secret_worker_test" });
+  await withWorker(
+    ["--time-scale", "0.02"],
+    { SUPABASE_SECRET_KEYS: secretKeys, LEGACY_KEYS_DISABLED: "true", STORAGE_PUBLIC: "false" },
+    async (stack) => {
+      const user = await stack.newUser();
+      const id = await start(stack, user, { model_id: "black-forest-labs/flux-schnell" });
+      const row = await finished(stack, user, id);
+      assertEquals(row.status, "completed", String(row.error_message));
+      assertMatch(String(row.image_url), /\/storage\/v1\/object\/sign\/generated-images\/.+\?token=/);
+      const image = await fetch(String(row.image_url));
+      assertEquals([image.status, image.headers.get("content-type")], [200, "image/webp"]);
+      await image.body?.cancel();
+      // The legacy key is refused there indeed: the worker got through only with the secret key.
+      const legacy = await fetch(`${stack.url}/storage/v1/object/generated-images/${user.id}/x.webp`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${LOCAL_SERVICE_ROLE_KEY}`, "content-type": "image/webp" },
+        body: TINY_PNG,
+      });
+      assertEquals(legacy.status, 401);
+      await legacy.body?.cancel();
+    },
+  );
+});
+
 Deno.test("worker: a prediction that failed to start (unbilled) is created once more, counted", async () => {
   await withWorker(["--time-scale", "0"], {}, async (stack, sim) => {
     await sim.admin("POST", "faults", { kind: "start_fail", on: "create", times: 1 });

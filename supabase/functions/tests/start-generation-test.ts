@@ -144,10 +144,32 @@ Deno.test("start-generation", async (t) => {
         const res = await stack.startGeneration(token, REQUEST);
         assertEquals(res.status, 401, `${token?.slice(0, 20)}: ${JSON.stringify(res.body)}`);
       }
-      // The anon key passes the gateway (any project JWT does); the function itself refuses it.
+      // The function itself refuses the anon key (a gateway check would let any project JWT through).
       const anon = await stack.startGeneration(LOCAL_ANON_KEY, REQUEST);
       assertEquals(anon.body.code, "forbidden_role");
       assertEquals(await stack.count("image_generations"), before);
+    });
+
+    // verify_jwt is off (config.toml): the gateway's 401 has no CORS headers, and a browser would see a
+    // CORS error instead. The function's own 401 names the origin, so the web app can read it.
+    await t.step("a browser without a valid token gets a 401 it can read (CORS headers)", async () => {
+      for (const fn of ["start-generation", "generate-image"]) {
+        for (const authorization of [undefined, "Bearer not-a-jwt", "Bearer sb_publishable_x"]) {
+          const res = await fetch(`${stack.url}/functions/v1/${fn}`, {
+            method: "POST",
+            headers: {
+              origin: "https://app.example",
+              "content-type": "application/json",
+              ...(authorization ? { authorization } : {}),
+            },
+            body: JSON.stringify(REQUEST),
+          });
+          const body = await res.json();
+          assertEquals(res.status, 401, `${fn} ${authorization}: ${JSON.stringify(body)}`);
+          assertEquals(res.headers.get("access-control-allow-origin"), "*", `${fn} ${authorization}`);
+          assertEquals(body.success, false, `${fn}: the function's own answer`);
+        }
+      }
     });
 
     await t.step("a token whose user was deleted gets 401", async () => {

@@ -330,11 +330,12 @@ Deno.test("storage", async (t) => {
       assertEquals(await objectRows(stack, BUCKET, "u1/auth.png"), []);
       assertEquals((await filesUnder(stack.storageRoot)).filter((f) => f.includes("auth.png")), []);
 
-      // The service role in its other forms: a secret API key (Bearer or apikey), a fresh service JWT.
+      // The service role in its other forms: a secret API key in apikey (alone or, as supabase-js sends
+      // it, in both headers), a fresh service JWT.
       const minted = await signHs256({ role: "service_role", exp: now + 60 });
       const forms: Record<string, string>[] = [
-        { authorization: `Bearer ${SECRET_KEY}` },
         { apikey: SECRET_KEY },
+        { apikey: SECRET_KEY, authorization: `Bearer ${SECRET_KEY}` },
         { authorization: `Bearer ${minted}` },
       ];
       for (const [i, headers] of forms.entries()) {
@@ -344,6 +345,14 @@ Deno.test("storage", async (t) => {
         });
         assertEquals(res.status, 200, JSON.stringify(headers));
       }
+      // A secret key is no JWT: in Authorization alone the gateway does not take it, Storage refuses it.
+      const bearerOnly = await call(stack, "POST", `object/${BUCKET}/u1/auth-bearer.png`, {
+        token: SECRET_KEY,
+        headers: { "content-type": "image/png" },
+        body: bytes(10, 14),
+      });
+      assertEquals([bearerOnly.status, bearerOnly.json?.code], [400, "AccessDenied"]);
+      assertEquals(await objectRows(stack, BUCKET, "u1/auth-bearer.png"), []);
     });
 
     await t.step("delete and sign need the service role too (RLS hides the object from others)", async () => {
@@ -565,7 +574,9 @@ Deno.test("storage", async (t) => {
         (await filesUnder(stack.storageRoot)).filter((f) => f.startsWith(`${BUCKET}/u1/a.png#`)),
         [],
       );
-      const again = await call(stack, "DELETE", `object/${BUCKET}/u1/a.png`, { token: SECRET_KEY });
+      const again = await call(stack, "DELETE", `object/${BUCKET}/u1/a.png`, {
+        headers: { apikey: SECRET_KEY },
+      });
       assertEquals([again.status, again.json], [400, NO_SUCH_KEY]);
     });
 
@@ -573,6 +584,36 @@ Deno.test("storage", async (t) => {
       const res = await call(stack, "GET", "bucket");
       assertEquals([res.status, res.json!.statusCode, res.json!.error], [404, 404, "Not Found"]);
     });
+  } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("storage: with the legacy keys disabled the gateway refuses them (401); new keys and users pass", async () => {
+  const stack = await spawnStack({
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }),
+    LEGACY_KEYS_DISABLED: "true",
+  });
+  const user = await stack.newUser();
+  try {
+    const put = (name: string, headers: Record<string, string>) =>
+      call(stack, "POST", `object/${BUCKET}/u1/${name}.png`, {
+        headers: { "content-type": "image/png", ...headers },
+        body: bytes(10, 15),
+      });
+    for (const key of [LOCAL_SERVICE_ROLE_KEY, LOCAL_ANON_KEY]) {
+      const forms: Record<string, string>[] = [{ authorization: `Bearer ${key}` }, { apikey: key }];
+      for (const headers of forms) {
+        const res = await put("legacy", headers);
+        assertEquals([res.status, res.json], [401, { message: "Legacy API keys are disabled" }]);
+      }
+    }
+    // A user's own token still reaches Storage, where RLS decides.
+    const asUser = await put("user", { authorization: `Bearer ${user.token}` });
+    assertEquals([asUser.status, asUser.json?.code], [400, "AccessDenied"]);
+    const asService = await put("service", { apikey: SECRET_KEY, authorization: `Bearer ${SECRET_KEY}` });
+    assertEquals(asService.status, 200, JSON.stringify(asService.json));
+    assertEquals(await objectRows(stack, BUCKET, "u1/legacy.png"), []);
   } finally {
     await stack.close();
   }

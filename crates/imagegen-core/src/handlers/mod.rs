@@ -67,8 +67,9 @@ pub fn gateway_check(
         .map_err(|e| e.message)
 }
 
-/// Backend-only functions accept the service_role JWT (legacy key) or one of the secret API keys
-/// (`sb_secret_…`, not JWTs), in `Authorization: Bearer` or in `apikey`. User and anon tokens get 403.
+/// Backend-only functions accept the service_role JWT (legacy key; verified, or exactly the injected
+/// `SUPABASE_SERVICE_ROLE_KEY`) or one of the secret API keys (`sb_secret_…`, not JWTs), in
+/// `Authorization: Bearer` or in `apikey`. User and anon tokens get 403.
 pub(crate) fn verify_service(
     head: &RequestHead,
     ctx: &crate::config::AppContext,
@@ -80,10 +81,11 @@ pub(crate) fn verify_service(
     let Some(key) = presented.filter(|k| !k.is_empty()) else {
         return Err(auth_error(AuthError::MissingToken));
     };
-    if ctx
-        .config
+    let config = &ctx.config;
+    if config
         .secret_keys
         .iter()
+        .chain(&config.legacy_service_key)
         .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
     {
         return Ok(());
@@ -133,5 +135,67 @@ pub(crate) fn database_error(e: &RpcError) -> ApiError {
             "internal_error",
             "the request failed because of a server error",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AppContext;
+
+    const SECRET: &str = "s3cret-s3cret-s3cret-s3cret-s3cret";
+    const NOW_MS: f64 = 1_700_000_000_000.0;
+
+    /// A project checked with signing keys only would not verify the HS256 legacy key, so its exact
+    /// injected value is what lets it through.
+    fn ctx() -> AppContext {
+        AppContext::from_env(|k| match k {
+            "JWT_SECRET" => Some(SECRET.into()),
+            "SUPABASE_SERVICE_ROLE_KEY" => Some("eyJ.injected.legacy".into()),
+            "SUPABASE_SECRET_KEYS" => Some(r#"{"default":"sb_secret_k"}"#.into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    fn check(header: (&str, &str)) -> Result<(), u16> {
+        let head = RequestHead::new("POST", [(header.0.to_owned(), header.1.to_owned())]);
+        verify_service(&head, &ctx(), NOW_MS).map_err(|e| e.status)
+    }
+
+    #[test]
+    fn the_service_key_in_any_of_its_forms_is_accepted() {
+        assert_eq!(check(("apikey", "sb_secret_k")), Ok(()));
+        assert_eq!(check(("authorization", "Bearer sb_secret_k")), Ok(()));
+        assert_eq!(
+            check(("authorization", "Bearer eyJ.injected.legacy")),
+            Ok(())
+        );
+        let signed = crate::testing::sign_hs256(
+            &serde_json::json!({"role": "service_role", "exp": NOW_MS as i64 / 1000 + 60}),
+            SECRET,
+        );
+        assert_eq!(
+            check(("authorization", &format!("Bearer {signed}"))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn other_keys_and_tokens_are_refused() {
+        assert_eq!(check(("apikey", "sb_secret_other")), Err(401));
+        assert_eq!(
+            check(("authorization", "Bearer eyJ.injected.legacyX")),
+            Err(401)
+        );
+        let user = crate::testing::sign_hs256(
+            &serde_json::json!({"sub": "u", "role": "authenticated", "aud": "authenticated",
+                                "exp": NOW_MS as i64 / 1000 + 60}),
+            SECRET,
+        );
+        assert_eq!(
+            check(("authorization", &format!("Bearer {user}"))),
+            Err(403)
+        );
     }
 }

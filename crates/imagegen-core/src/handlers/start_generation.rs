@@ -359,7 +359,8 @@ pub fn kick_after(ctx: &AppContext, response: &Response) -> Option<crate::ports:
     worker_kick(ctx)
 }
 
-/// `POST <SUPABASE_URL>/functions/v1/process-jobs` with the service key, when kicking is on.
+/// `POST <SUPABASE_URL>/functions/v1/process-jobs` with the service key (in `apikey` and
+/// `Authorization`), when kicking is on.
 pub(crate) fn worker_kick(ctx: &AppContext) -> Option<crate::ports::HttpRequest> {
     if !ctx.config.worker.kick {
         return None;
@@ -377,10 +378,10 @@ pub(crate) fn wake_request(ctx: &AppContext, source: &str) -> Option<crate::port
     Some(crate::ports::HttpRequest {
         method: "POST",
         url: format!("{base}/functions/v1/process-jobs"),
-        headers: vec![
-            ("authorization", format!("Bearer {key}")),
-            ("content-type", "application/json".into()),
-        ],
+        headers: crate::api_keys::service_headers(key)
+            .into_iter()
+            .chain([("content-type", "application/json".into())])
+            .collect(),
         body: Some(
             serde_json::json!({ "source": source })
                 .to_string()

@@ -615,3 +615,30 @@ fn an_input_image_in_the_projects_storage_or_on_an_allowed_host_is_accepted() {
         assert_eq!(params["image_url"], url);
     }
 }
+
+/// The kick is a call on the project like any other: the secret API key, in `apikey` (where the
+/// gateway takes secret keys from) and `Authorization`, even when a legacy key is injected too.
+#[test]
+fn the_worker_kick_carries_the_secret_key_in_apikey() {
+    let ctx = AppContext::from_env(|k| match k {
+        "JWT_SECRET" => Some(TEST_SECRET.to_owned()),
+        "SUPABASE_URL" => Some("https://abc.supabase.co".to_owned()),
+        "SUPABASE_SERVICE_ROLE_KEY" => Some("eyJ.legacy.disabled".to_owned()),
+        "SUPABASE_SECRET_KEYS" => Some(r#"{"default":"sb_secret_k"}"#.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let kick = super::wake_request(&ctx, "start-generation").unwrap();
+    assert_eq!(
+        kick.url,
+        "https://abc.supabase.co/functions/v1/process-jobs"
+    );
+    let header = |name: &str| {
+        kick.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("apikey"), Some("sb_secret_k"));
+    assert_eq!(header("authorization"), Some("Bearer sb_secret_k"));
+}

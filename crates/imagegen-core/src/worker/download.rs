@@ -5,6 +5,7 @@
 
 use super::hosts::is_allowed;
 use super::JobResult;
+use crate::api_keys::service_headers;
 use crate::config::Config;
 use crate::db::generation::{self as db, StoredOutput};
 use crate::failure::{
@@ -121,10 +122,7 @@ async fn remove_objects<S: HttpClient>(
                 "{base}/storage/v1/object/{}/{}",
                 config.worker.bucket, output.storage_path
             ),
-            headers: vec![
-                ("authorization", format!("Bearer {key}")),
-                ("apikey", key.to_owned()),
-            ],
+            headers: service_headers(key).into(),
             body: None,
             timeout_ms: DOWNLOAD_TIMEOUT_MS,
         };
@@ -376,14 +374,15 @@ fn upload_request(
     HttpRequest {
         method: "POST",
         url: format!("{base}/storage/v1/object/{}/{path}", config.worker.bucket),
-        headers: vec![
-            ("authorization", format!("Bearer {key}")),
-            ("apikey", key.to_owned()),
-            ("content-type", content_type.to_owned()),
-            // The object never changes under this name (a retry writes the same image).
-            ("cache-control", "max-age=31536000".into()),
-            ("x-upsert", "true".into()),
-        ],
+        headers: service_headers(key)
+            .into_iter()
+            .chain([
+                ("content-type", content_type.to_owned()),
+                // The object never changes under this name (a retry writes the same image).
+                ("cache-control", "max-age=31536000".into()),
+                ("x-upsert", "true".into()),
+            ])
+            .collect(),
         body,
         timeout_ms: DOWNLOAD_TIMEOUT_MS * 2,
     }
@@ -404,11 +403,10 @@ async fn public_or_signed_url<S: HttpClient>(
     let request = HttpRequest {
         method: "POST",
         url: format!("{base}/storage/v1/object/sign/{bucket}/{path}"),
-        headers: vec![
-            ("authorization", format!("Bearer {key}")),
-            ("apikey", key.to_owned()),
-            ("content-type", "application/json".into()),
-        ],
+        headers: service_headers(key)
+            .into_iter()
+            .chain([("content-type", "application/json".into())])
+            .collect(),
         body: Some(
             serde_json::json!({ "expiresIn": config.worker.signed_url_secs })
                 .to_string()
@@ -677,6 +675,82 @@ mod tests {
             failure(open(&servers, &[])),
             "The image could not be downloaded (HTTP 307 without a Location)."
         );
+    }
+
+    /// Storage answers every call with `answer` and records what was sent.
+    struct RecordingStorage {
+        answer: &'static [u8],
+        sent: std::cell::RefCell<Vec<HttpRequest>>,
+    }
+
+    impl HttpClient for RecordingStorage {
+        async fn send(
+            &self,
+            request: HttpRequest,
+        ) -> Result<crate::ports::HttpResponse, HttpError> {
+            self.sent.borrow_mut().push(request);
+            Ok(crate::ports::HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: self.answer.to_vec(),
+            })
+        }
+    }
+
+    fn private_bucket_config() -> Config {
+        crate::config::AppContext::from_env(|k| match k {
+            "JWT_SECRET" => Some("s3cret-s3cret-s3cret-s3cret-s3cret".into()),
+            "STORAGE_PUBLIC" => Some("false".into()),
+            _ => None,
+        })
+        .unwrap()
+        .config
+    }
+
+    /// A secret API key is not a JWT: the gateway takes it from `apikey` only, so every Storage call
+    /// (upload, signing, delete) carries it there as well as in `Authorization`.
+    #[test]
+    fn every_storage_call_carries_the_key_in_apikey() {
+        let config = private_bucket_config();
+        let (base, key) = ("https://abc.supabase.co", "sb_secret_k");
+        let storage = RecordingStorage {
+            answer: br#"{"signedURL":"/object/sign/generated-images/u/g.webp?token=t"}"#,
+            sent: Default::default(),
+        };
+        let upload = upload_request(&config, base, key, "u/g.webp", "image/webp", None);
+        let signed = crate::testing::block_on(public_or_signed_url(
+            &storage, &config, base, key, "u/g.webp",
+        ));
+        assert!(signed.is_ok());
+        let stored = [StoredOutput {
+            storage_path: "u/g.webp".into(),
+            url: String::new(),
+            format: "webp",
+            file_size: None,
+        }];
+        crate::testing::block_on(remove_objects(&storage, &config, base, key, &stored));
+        let sent = storage.sent.borrow();
+        let calls: Vec<&HttpRequest> = std::iter::once(&upload).chain(sent.iter()).collect();
+        assert_eq!(
+            calls.iter().map(|r| r.method).collect::<Vec<_>>(),
+            ["POST", "POST", "DELETE"]
+        );
+        for call in calls {
+            let header = |name: &str| {
+                call.headers
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(header("apikey"), Some(key), "{} {}", call.method, call.url);
+            assert_eq!(
+                header("authorization"),
+                Some("Bearer sb_secret_k"),
+                "{} {}",
+                call.method,
+                call.url
+            );
+        }
     }
 
     #[test]
