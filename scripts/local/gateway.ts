@@ -1,8 +1,22 @@
-// Local stand-in for Supabase's API gateway (no Docker here, so no `supabase functions serve`):
-// serves every function under /functions/v1/<name> by importing its `export default { fetch }`,
-// and checks the bearer token first when config.toml says `verify_jwt = true` (the default), as
-// Supabase's gateway does. Environment: the same variables Supabase injects (set by scripts/dev or
-// the test harness), GATEWAY_PORT (0 = any free port; the chosen one is printed), GATEWAY_SUPABASE_URL.
+// Local stand-in for Supabase's API gateway and Edge Runtime (no Docker here, so no `supabase functions
+// serve`): serves every function under /functions/v1/<name>, checking the bearer token first when
+// config.toml says `verify_jwt = true` (the default), as Supabase's gateway does.
+//
+// Each function runs in workers (isolates) the way the hosted Edge Runtime runs them: a Deno Web Worker per
+// isolate (edge-worker.ts), with its own module instance, Wasm app and database pool, so that:
+// - an isolate lives GATEWAY_WALL_CLOCK_MS (default EDGE_WALL_CLOCK_SECS, else 150 s: the free plan), its
+//   own clock from its start, not per request; background work counts;
+// - no new request is routed to it after half of that: the next request starts a new isolate;
+// - at the limit it is killed (Worker.terminate): requests still in flight are cut and their callers get
+//   546 as on the platform (resource limit); GATEWAY_UNLOAD_GRACE_MS before that (default: a twentieth of the
+//   limit, at most 1 s) `beforeunload` is dispatched in it;
+// - only `EdgeRuntime.waitUntil` promises outlive a response; an isolate past half its life with no request
+//   and no such promise pending is dropped at once;
+// - a request unanswered for GATEWAY_REQUEST_TIMEOUT_MS (default 150 s) gets a 504; the work goes on.
+// Not emulated: the 256 MB memory cap (Deno Workers take no heap limit of their own) and the 2 s CPU limit.
+// Tests scale the limits down. GET /_gateway/isolates lists the live isolates (tests follow them).
+// Environment: the same variables Supabase injects (set by scripts/dev or the test harness), GATEWAY_PORT
+// (0 = any free port; the chosen one is printed), GATEWAY_SUPABASE_URL.
 // Also serves /storage/v1/... (Supabase Storage's object API, from disk under STORAGE_ROOT): storage.ts.
 import { parse } from "smol-toml";
 import { storageFromEnv } from "./storage.ts";
@@ -30,17 +44,151 @@ const server = Deno.serve({
 // out of the worker's process that way, as on Supabase).
 Deno.env.set("SUPABASE_URL", Deno.env.get("GATEWAY_SUPABASE_URL") || `http://127.0.0.1:${server.addr.port}`);
 
-type Handler = (req: Request) => Response | Promise<Response>;
-const functions = new Map<string, { fetch: Handler; verifyJwt: boolean }>();
+const env = (name: string) => Deno.env.get(name);
+const wallClockMs = Number(env("GATEWAY_WALL_CLOCK_MS") ?? Number(env("EDGE_WALL_CLOCK_SECS") ?? 150) * 1000);
+const unloadGraceMs = Number(env("GATEWAY_UNLOAD_GRACE_MS") ?? Math.min(1000, wallClockMs / 20));
+const requestLimitMs = Number(env("GATEWAY_REQUEST_TIMEOUT_MS") ?? 150_000);
+
+const functions = new Map<string, { verifyJwt: boolean }>();
 for (const entry of Deno.readDirSync(functionsDir)) {
   if (!entry.isDirectory || entry.name.startsWith("_") || entry.name === "tests") continue;
-  const mod = await import(new URL(`${entry.name}/index.ts`, functionsDir).href);
-  functions.set(entry.name, {
-    fetch: mod.default.fetch,
-    verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true,
-  });
+  functions.set(entry.name, { verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true });
 }
-// The functions share one Wasm app in this process; the gateway borrows its token check.
+
+type Answer = { status: number; headers: [string, string][]; body: ArrayBuffer | null; error?: string };
+
+/** One isolate of a function: a Web Worker, its age, its requests in flight and its background work. */
+class Isolate {
+  static #count = 0;
+  readonly id = ++Isolate.#count;
+  readonly bornAt = Date.now();
+  readonly #worker = new Worker(new URL("./edge-worker.ts", import.meta.url), { type: "module" });
+  readonly #inflight = new Map<number, (answer: Answer) => void>();
+  readonly #timers: ReturnType<typeof setTimeout>[] = [];
+  readonly ready: Promise<void>;
+  #requests = 0;
+  background = 0;
+  ended?: string;
+
+  constructor(readonly fn: string) {
+    let started: () => void;
+    this.ready = new Promise((resolve) => started = resolve);
+    this.#worker.onmessage = ({ data }) => {
+      if (data.type === "ready") started();
+      if (data.type === "background") {
+        this.background = data.pending;
+        this.dropIfIdle();
+      }
+      if (data.type === "response") {
+        this.#inflight.get(data.id)?.(data);
+        this.#inflight.delete(data.id);
+        this.dropIfIdle();
+      }
+    };
+    this.#worker.onerror = (e) => {
+      e.preventDefault();
+      console.error(`${fn}: isolate ${this.id} crashed`, e.message);
+      this.end("crashed");
+    };
+    this.#worker.postMessage({ type: "start", fn });
+    this.#timers.push(
+      setTimeout(() => this.#worker.postMessage({ type: "beforeunload" }), wallClockMs - unloadGraceMs),
+      setTimeout(() => this.end("wall clock limit"), wallClockMs),
+      setTimeout(() => this.dropIfIdle(), wallClockMs / 2),
+    );
+  }
+
+  /** The runtime routes to an isolate only in the first half of its wall clock. */
+  get routable(): boolean {
+    return !this.ended && Date.now() - this.bornAt < wallClockMs / 2;
+  }
+
+  async fetch(req: Request): Promise<Answer> {
+    await this.ready;
+    if (this.ended) return killed();
+    const id = ++this.#requests;
+    const body = req.body ? await req.arrayBuffer() : null;
+    const answer = new Promise<Answer>((resolve) => this.#inflight.set(id, resolve));
+    this.#worker.postMessage(
+      { type: "request", id, url: req.url, method: req.method, headers: [...req.headers], body },
+      body ? [body] : [],
+    );
+    return answer;
+  }
+
+  dropIfIdle() {
+    if (!this.routable && !this.ended && this.#inflight.size === 0 && this.background === 0) this.end("idle");
+  }
+
+  /** Terminates the worker; requests in flight are cut. */
+  end(reason: string) {
+    if (this.ended) return;
+    this.ended = reason;
+    this.#timers.forEach(clearTimeout);
+    this.#worker.terminate();
+    for (const answer of this.#inflight.values()) answer(killed());
+    this.#inflight.clear();
+    isolates.get(this.fn)?.delete(this);
+    console.log(JSON.stringify({ gateway: "isolate ended", fn: this.fn, isolate: this.id, reason }));
+  }
+
+  describe() {
+    const { id, fn, background, ended } = this;
+    return {
+      id,
+      fn,
+      age_ms: Date.now() - this.bornAt,
+      routable: this.routable,
+      inflight: this.#inflight.size,
+      background,
+      ended,
+    };
+  }
+}
+
+// What the platform answers when an isolate is ended under a request (docs: status 546, resource limit).
+const killed = (): Answer => ({
+  status: 546,
+  headers: [["content-type", "application/json"]],
+  body: new TextEncoder().encode(JSON.stringify({
+    code: "WORKER_LIMIT",
+    message: "Function failed due to not having enough compute resources (please check logs)",
+  })).buffer as ArrayBuffer,
+});
+
+const isolates = new Map<string, Set<Isolate>>();
+
+function isolateFor(fn: string): Isolate {
+  const pool = isolates.get(fn) ?? new Set();
+  isolates.set(fn, pool);
+  for (const isolate of pool) if (isolate.routable) return isolate;
+  const fresh = new Isolate(fn);
+  pool.add(fresh);
+  return fresh;
+}
+
+async function invoke(fn: string, req: Request): Promise<Response> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<Answer>((resolve) => {
+    timer = setTimeout(() =>
+      resolve({
+        status: 504,
+        headers: [["content-type", "application/json"]],
+        body: new TextEncoder().encode(JSON.stringify({
+          code: "GATEWAY_TIMEOUT",
+          message: `the function did not answer within ${requestLimitMs} ms`,
+        })).buffer as ArrayBuffer,
+      }), requestLimitMs);
+  });
+  const answer = await Promise.race([isolateFor(fn).fetch(req), timeout]).finally(() => clearTimeout(timer));
+  if (answer.error) {
+    console.error(`${fn}: uncaught`, answer.error);
+    return json(500, { error: "the function failed", code: "function_error" });
+  }
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
+
+// The gateway's own Wasm app, for the token check.
 const { app } = await import("../../supabase/functions/_shared/app.ts");
 
 const json = (status: number, body: unknown) => Response.json(body, { status });
@@ -52,6 +200,9 @@ async function route(req: Request): Promise<Response> {
   const stored = await storage(req);
   if (stored) return stored;
   const path = new URL(req.url).pathname;
+  if (path === "/_gateway/isolates") {
+    return json(200, [...isolates.values()].flatMap((pool) => [...pool].map((i) => i.describe())));
+  }
   const match = path.match(/^\/functions\/v1\/([^/]+)/);
   const fn = match && functions.get(match[1]);
   if (!fn) return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
@@ -66,12 +217,7 @@ async function route(req: Request): Promise<Response> {
       return json(401, { code: "UNAUTHORIZED_INVALID_JWT", message: `Invalid JWT: ${rejection}` });
     }
   }
-  try {
-    return await fn.fetch(req);
-  } catch (e) {
-    console.error(`${match[1]}: uncaught`, e);
-    return json(500, { error: "the function failed", code: "function_error" });
-  }
+  return await invoke(match[1], req);
 }
 
 ready!();

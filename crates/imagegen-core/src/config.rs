@@ -11,9 +11,9 @@ pub const DEFAULT_MAX_PENDING: u32 = 10;
 
 /// Default time a generation may take on Replicate before it is canceled and failed.
 pub const DEFAULT_GENERATION_TIMEOUT_SECS: u32 = 600;
-/// Default wall-clock budget of one function invocation: under Supabase's 150 s free-tier limit, with room
-/// to record the outcome after the last wait.
-pub const DEFAULT_FUNCTION_BUDGET_SECS: u32 = 140;
+/// Default wall clock of one isolate: Supabase's free-plan limit (paid plans: 400 s). Assuming less than
+/// the plan's limit is safe; more is not (the runtime kills the isolate mid-job).
+pub const DEFAULT_EDGE_WALL_CLOCK_SECS: u32 = 150;
 
 /// Parsed settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +26,9 @@ pub struct Config {
     pub replicate: Option<ReplicateApi>,
     /// `GENERATION_TIMEOUT_SECS`: from the generation's creation to giving up on it.
     pub generation_timeout_secs: u32,
-    /// `FUNCTION_BUDGET_SECS`: how long one invocation may work before handing back.
-    pub function_budget_secs: u32,
+    /// `EDGE_WALL_CLOCK_SECS`: the plan's wall-clock limit per isolate, which bounds all work
+    /// (`worker::Lifetime`); the runtime does not expose the time left.
+    pub edge_wall_clock_secs: u32,
     /// Values of `SUPABASE_SECRET_KEYS` (`{"default":"sb_secret_..."}`): the new non-JWT secret API keys,
     /// accepted like the service_role JWT on backend-only functions.
     pub secret_keys: Vec<String>,
@@ -160,7 +161,7 @@ impl AppContext {
         };
         let generation_timeout_secs =
             positive("GENERATION_TIMEOUT_SECS", DEFAULT_GENERATION_TIMEOUT_SECS)?;
-        let function_budget_secs = positive("FUNCTION_BUDGET_SECS", DEFAULT_FUNCTION_BUDGET_SECS)?;
+        let edge_wall_clock_secs = positive("EDGE_WALL_CLOCK_SECS", DEFAULT_EDGE_WALL_CLOCK_SECS)?;
         let token = non_empty("REPLICATE_API_TOKEN").or_else(|| non_empty("REPLICATE_API_KEY"));
         let replicate = token.map(|token| ReplicateApi {
             base: non_empty("REPLICATE_API_BASE")
@@ -253,7 +254,7 @@ impl AppContext {
             max_pending,
             replicate,
             generation_timeout_secs,
-            function_budget_secs,
+            edge_wall_clock_secs,
             secret_keys,
             publishable_keys,
             supabase_url,

@@ -6,8 +6,10 @@ use crate::sys::Host;
 use imagegen_core::config::{AppContext, ConfigError};
 use imagegen_core::handlers;
 use imagegen_core::handlers::legacy_wait::LegacyWaits;
+use imagegen_core::handlers::process_jobs::{self, Background};
 use imagegen_core::http::Response;
 use imagegen_core::ports::Platform;
+use imagegen_core::worker::{HeldJobs, Lifetime};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -20,6 +22,10 @@ struct Inner {
     context: Result<AppContext, ConfigError>,
     /// generate-image's waits in flight in this isolate, which replayed calls join.
     legacy_waits: LegacyWaits,
+    /// This isolate's wall clock, counted from the module's start (the first request loads it).
+    lifetime: Lifetime,
+    /// Jobs process-jobs' drains hold here, handed back on `beforeunload`.
+    held: HeldJobs,
 }
 
 /// The application as exported to JS.
@@ -34,10 +40,18 @@ impl EdgeApp {
     #[wasm_bindgen(constructor)]
     pub fn new(host: Host) -> EdgeApp {
         let context = AppContext::from_env(|name| host.env(name));
+        let host = JsHost(host);
+        let wall_clock_secs = context
+            .as_ref()
+            .map_or(imagegen_core::config::DEFAULT_EDGE_WALL_CLOCK_SECS, |ctx| {
+                ctx.config.edge_wall_clock_secs
+            });
         let inner = Inner {
-            host: JsHost(host),
+            lifetime: Lifetime::new(host.now_ms(), wall_clock_secs),
+            host,
             context,
             legacy_waits: LegacyWaits::default(),
+            held: HeldJobs::default(),
         };
         if let Err(e) = &inner.context {
             inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "variable": e.name, "detail": e.to_string()}).to_string());
@@ -82,8 +96,14 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    handlers::process_generation::handle(ctx, &inner.host, &head, WebBody(request))
-                        .await
+                    handlers::process_generation::handle(
+                        ctx,
+                        &inner.host,
+                        &inner.lifetime,
+                        &head,
+                        WebBody(request),
+                    )
+                    .await
                 }
                 Err(e) => misconfigured(&inner, e),
             };
@@ -91,8 +111,8 @@ impl EdgeApp {
         })
     }
 
-    /// `process-jobs` (service role): the worker; answers a summary of the jobs it ran. Other valid tokens
-    /// get a coalesced wake-up of the worker.
+    /// `process-jobs` (service role): the worker; answers at once what it claimed and runs the jobs in the
+    /// background. Other valid tokens get a coalesced wake-up of the worker.
     #[wasm_bindgen(js_name = processJobs)]
     pub fn process_jobs(&self, request: web_sys::Request) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -100,16 +120,34 @@ impl EdgeApp {
             let head = head(&request);
             let response = match &inner.context {
                 Ok(ctx) => {
-                    let (response, wake) =
-                        handlers::process_jobs::handle(ctx, &inner.host, &head).await;
-                    if let Some(wake) = wake {
-                        wake_worker(&inner, wake);
+                    let (response, background) =
+                        process_jobs::handle(ctx, &inner.host, &inner.lifetime, &inner.held, &head)
+                            .await;
+                    match background {
+                        Background::None => {}
+                        Background::Wake(wake) => wake_worker(&inner, wake),
+                        Background::Drain(claimed) => drain(&inner, claimed),
                     }
                     response
                 }
                 Err(e) => misconfigured(&inner, e),
             };
             to_web(&response).map(JsValue::from)
+        })
+    }
+
+    /// The runtime's `beforeunload`: hands every job this isolate holds back to the queue without
+    /// spending an attempt; resolves to how many went back.
+    #[wasm_bindgen(js_name = handBack)]
+    pub fn hand_back(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let held = inner.held.ids();
+            let handed = inner.held.hand_back(&inner.host).await;
+            if !held.is_empty() {
+                inner.host.log(&serde_json::json!({"level": "warn", "msg": "isolate unloading: jobs handed back", "held": held, "handed_back": handed}).to_string());
+            }
+            Ok(JsValue::from(handed as u32))
         })
     }
 
@@ -176,6 +214,19 @@ fn wake_worker(inner: &Rc<Inner>, kick: imagegen_core::ports::HttpRequest) {
     let promise = future_to_promise(async move {
         if let Err(e) = imagegen_core::ports::HttpClient::send(&background.host, kick).await {
             background.host.log(&serde_json::json!({"level": "warn", "msg": "worker kick failed", "detail": e.to_string()}).to_string());
+        }
+        Ok(JsValue::UNDEFINED)
+    });
+    inner.host.0.defer(&promise);
+}
+
+/// Runs process-jobs' drain after its answer, kept alive by the host (`EdgeRuntime.waitUntil`).
+fn drain(inner: &Rc<Inner>, claimed: process_jobs::Claimed) {
+    let background = inner.clone();
+    let promise = future_to_promise(async move {
+        if let Ok(ctx) = &background.context {
+            let (host, lifetime, held) = (&background.host, &background.lifetime, &background.held);
+            process_jobs::drain(ctx, host, lifetime, held, claimed).await;
         }
         Ok(JsValue::UNDEFINED)
     });

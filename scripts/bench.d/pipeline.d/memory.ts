@@ -1,5 +1,5 @@
 // Peak memory of the worker's process while it stores large images: COUNT generations accepted with the
-// kick off, then one process-jobs invocation drains them WORKER_CONCURRENCY at a time while this samples
+// kick off, then one process-jobs invocation drains them (in the background, until they end) WORKER_CONCURRENCY at a time while this samples
 // the process's resident memory. The peak is the kernel's high-water mark (VmHWM, reset just before the
 // invocation through /proc/PID/clear_refs), cross-checked by sampling VmRSS every 10 ms. Prints JSON.
 // Usage: deno run memory.ts --url URL --db DB_URL --pid GATEWAY_PID --count N --concurrency C
@@ -45,6 +45,13 @@ const res = await fetch(`${opt.url}/functions/v1/process-jobs`, {
   headers: { authorization: `Bearer ${LOCAL_SERVICE_ROLE_KEY}` },
 });
 const summary = await res.json();
+// process-jobs answers once it has claimed and drains in the background: wait for the generations to end.
+for (let polls = 0; polls < 6000; polls++) {
+  const [{ open }] = await sql`select count(*)::int as open from public.image_generations
+    where id = any(${ids}::uuid[]) and status not in ('completed', 'failed')`;
+  if (open === 0) break;
+  await sleep(50);
+}
 const seconds = (performance.now() - started) / 1000;
 sampling = false;
 await sampler;

@@ -21,3 +21,7 @@ const glue = await load();
 
 /** The application: one per isolate, configured from the environment. */
 export const app = new glue.EdgeApp(host);
+
+// The runtime dispatches `beforeunload` before it ends the isolate (wall clock, memory): jobs still held
+// go back to the queue without spending an attempt (Rust: worker/held.rs).
+addEventListener("beforeunload", () => host.defer(app.handBack()));

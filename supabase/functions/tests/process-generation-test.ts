@@ -72,8 +72,9 @@ Deno.test("process-generation: a second call resumes the recorded prediction", a
 });
 
 Deno.test("process-generation: Prefer: wait runs out and polling finishes the job", async () => {
-  // A 4 s model with a 12 s budget: the create waits 2 s (budget − 10 s), answers 202, polling does the rest.
-  await withStack(["--latency", "*=4000:0"], { FUNCTION_BUDGET_SECS: "12" }, async (stack, sim) => {
+  // A 4 s model in a 14 s isolate (work ends at 90 %, ~12.6 s): the create waits ~2 s (budget − 10 s),
+  // answers 202, polling does the rest.
+  await withStack(["--latency", "*=4000:0"], { EDGE_WALL_CLOCK_SECS: "14" }, async (stack, sim) => {
     const id = await newGeneration(stack);
     const res = await stack.processGeneration(id);
     assertEquals(res.status, 200, JSON.stringify(res.body));
@@ -81,6 +82,14 @@ Deno.test("process-generation: Prefer: wait runs out and polling finishes the jo
     const statuses = stats.responses_by_status as Record<string, number>;
     assert((statuses["202"] ?? 0) >= 1, `the create answered 202: ${JSON.stringify(statuses)}`);
     assertEquals(await creates(sim), { total: 1, duplicates: 0 });
+  });
+});
+
+Deno.test("process-generation: unanswered past the request limit, the caller gets the platform's 504", async () => {
+  await withStack(["--latency", "*=5000:0"], { GATEWAY_REQUEST_TIMEOUT_MS: "1000" }, async (stack) => {
+    const id = await newGeneration(stack);
+    const res = await stack.processGeneration(id);
+    assertEquals([res.status, res.body.code], [504, "GATEWAY_TIMEOUT"]);
   });
 });
 

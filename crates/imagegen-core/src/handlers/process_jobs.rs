@@ -1,7 +1,7 @@
-//! `POST /functions/v1/process-jobs` (service role only): claims up to `WORKER_CONCURRENCY` jobs, runs
-//! them concurrently, claims more as slots free up while the wall-clock budget lasts (so one invocation
-//! drains a backlog), extends the leases of running jobs, ends every job with `complete_job`, and answers
-//! a summary. Woken right after start-generation answers, and every minute by pg_cron as a sweeper.
+//! `POST /functions/v1/process-jobs` (service role only): claims up to `WORKER_CONCURRENCY` jobs and
+//! answers at once what it claimed; the host then runs [`drain`] under `EdgeRuntime.waitUntil`, bounded
+//! by the isolate's own wall clock ([`Lifetime`]). Woken right after start-generation answers, and every
+//! minute by pg_cron as a sweeper.
 //!
 //! Any other valid project token (the seed's manual trigger sends the anon key) gets a 202 and a wake-up
 //! of the worker, nothing more: `request_worker_wake` coalesces any number of them into one per
@@ -16,7 +16,7 @@ use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{HttpClient, HttpRequest, Platform, Rpc, StreamCopy, Timer};
-use crate::worker::{run_job, JobResult};
+use crate::worker::{run_job, HeldJobs, JobResult, Lifetime};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
@@ -28,8 +28,6 @@ pub const NAME: &str = "process-jobs";
 /// Wake-ups asked for by non-service callers within this many seconds count as one.
 pub const WAKE_MIN_INTERVAL_SECS: u32 = 10;
 
-/// A new job is not claimed with less than this left: a generate-image job may hold a create for a while.
-const MIN_BUDGET_FOR_NEW_JOB_MS: f64 = 15_000.0;
 /// Leases of running jobs are extended every third of a lease, at most every minute.
 fn heartbeat_ms(lease_secs: u32) -> u64 {
     (u64::from(lease_secs) * 1000 / 3).clamp(500, 60_000)
@@ -47,21 +45,30 @@ struct JobReport {
     ms: f64,
 }
 
-/// Handles one invocation; answers a JSON summary of what it did and, for a wake-up that won its slot,
-/// the call that wakes the worker (to be sent in the background).
-pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+/// Handles one invocation; answers at once what it claimed (the claimed jobs are returned, for
+/// [`drain`] to run in the background) or, for a wake-up that won its slot, the call that wakes the
+/// worker (to be sent in the background).
+pub async fn handle<S: Platform + Rpc>(
     ctx: &AppContext,
     host: &S,
+    lifetime: &Lifetime,
+    held: &HeldJobs,
     head: &RequestHead,
-) -> (Response, Option<HttpRequest>) {
+) -> (Response, Background) {
     let started = host.monotonic_ms();
     let id = request_id(head, host);
     let mut log = RequestLog::new(NAME, id.clone(), &head.method);
     let mut wake_call = None;
+    let mut claimed = None;
     let response = match head.method.as_str() {
         "OPTIONS" => Ok(Response::preflight()),
         "POST" | "GET" => match verify_service(head, ctx, host.now_ms()) {
-            Ok(()) => work(ctx, host, &mut log).await,
+            Ok(()) => work(ctx, host, lifetime, held, &mut log)
+                .await
+                .map(|(response, jobs)| {
+                    claimed = jobs;
+                    response
+                }),
             // A valid token of another role, or a publishable key: a wake-up only.
             Err(e)
                 if e.code == AuthError::NotServiceRole.code()
@@ -78,7 +85,21 @@ pub async fn handle<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         Response::error(&e)
     });
     host.log(&log.finish(response.status, host.monotonic_ms() - started));
-    (response.with_header("x-request-id", id), wake_call)
+    let background = match (claimed, wake_call) {
+        (Some(claimed), _) => Background::Drain(claimed),
+        (None, Some(wake)) => Background::Wake(wake),
+        (None, None) => Background::None,
+    };
+    (response.with_header("x-request-id", id), background)
+}
+
+/// What the host runs after the answer, under `EdgeRuntime.waitUntil`.
+pub enum Background {
+    None,
+    /// Send this call (the worker's own wake-up).
+    Wake(HttpRequest),
+    /// Run [`drain`] over these jobs.
+    Drain(Claimed),
 }
 
 async fn wake<S: Rpc>(
@@ -112,48 +133,116 @@ async fn wake<S: Rpc>(
     Ok(Response::json(202, body.to_string()))
 }
 
-async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+/// What a service call claimed, to run after the answer under `EdgeRuntime.waitUntil`.
+pub struct Claimed {
+    worker: String,
+    jobs: Vec<Job>,
+}
+
+/// Claims the first jobs and answers what it claimed at once: the runtime's wall clock is per isolate,
+/// and a request unanswered for 150 s gets a 504, so no work is held inside the request (the caller, a
+/// kick or pg_cron, only needs to know the worker runs).
+async fn work<S: Platform + Rpc>(
     ctx: &AppContext,
     host: &S,
+    lifetime: &Lifetime,
+    held: &HeldJobs,
     log: &mut RequestLog,
-) -> Result<Response, ApiError> {
-    let config = &ctx.config;
+) -> Result<(Response, Option<Claimed>), ApiError> {
     let worker = super::worker_id(NAME, host);
     log.worker_id = Some(worker.clone());
-    let started = host.now_ms();
-    let budget_ms = started + f64::from(config.function_budget_secs) * 1000.0;
+    let jobs = if may_claim(host, lifetime, held) {
+        let config = &ctx.config;
+        let batch = config.worker.concurrency;
+        queue::claim(host, &worker, batch, config.worker.lease_secs)
+            .await
+            .map_err(|e| {
+                log.detail = Some(e.to_string());
+                database_error(&e)
+            })?
+    } else {
+        Vec::new()
+    };
+    for job in &jobs {
+        held.hold(job.id, &worker);
+    }
+    let claimed: Vec<_> = jobs
+        .iter()
+        .map(|j| serde_json::json!({"id": j.id, "job_type": j.job_type, "attempt": j.attempt_number}))
+        .collect();
+    // The original's fields: `processed` counts the jobs this call took on; their errors are not known
+    // yet (they are in job_queue and the drain's log line).
+    let body = serde_json::json!({
+        "success": true,
+        "processed": jobs.len(),
+        "errors": 0,
+        "message": format!("Processed {} job(s) with 0 error(s)", jobs.len()),
+        "worker_id": worker,
+        "claimed": jobs.len(),
+        "background": true,
+        "jobs": claimed,
+    });
+    Ok((
+        Response::json(200, body.to_string()),
+        Some(Claimed { worker, jobs }),
+    ))
+}
+
+fn may_claim<S: Platform>(host: &S, lifetime: &Lifetime, held: &HeldJobs) -> bool {
+    !held.is_closing() && host.now_ms() < lifetime.claim_cutoff_ms()
+}
+
+/// Runs the claimed jobs concurrently and claims more as slots free up until the isolate's claim cutoff
+/// (so one invocation drains a backlog), extends the leases of running jobs, ends every job with
+/// `complete_job` (or `defer_job`), and logs a summary. Jobs end by the isolate's deadline; any still
+/// held when the runtime unloads the isolate are handed back by [`HeldJobs::hand_back`].
+pub async fn drain<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+    ctx: &AppContext,
+    host: &S,
+    lifetime: &Lifetime,
+    held: &HeldJobs,
+    claimed: Claimed,
+) {
+    let config = &ctx.config;
+    let Claimed { worker, jobs } = claimed;
+    let started = host.monotonic_ms();
+    let budget_ms = lifetime.deadline_ms();
     let concurrency = config.worker.concurrency as usize;
     let lease = config.worker.lease_secs;
 
     let mut running: FuturesUnordered<LocalBoxFuture<'_, (Job, JobResult, f64)>> =
         FuturesUnordered::new();
-    let mut held: Vec<i64> = Vec::new();
+    let start = |job: Job| {
+        async move {
+            let t0 = host.monotonic_ms();
+            let result = run_job(host, config, &job, budget_ms).await;
+            (job, result, host.monotonic_ms() - t0)
+        }
+        .boxed_local()
+    };
+    let mut queue_empty = jobs.len() < concurrency;
+    for job in jobs {
+        running.push(start(job));
+    }
     let mut reports = Vec::new();
-    let mut queue_empty = false;
+    let mut claim_error = None;
     let mut next_beat = host.monotonic_ms() + heartbeat_ms(lease) as f64;
     loop {
         // Fill free slots while there is time and, as far as we know, work.
-        if !queue_empty
-            && running.len() < concurrency
-            && host.now_ms() + MIN_BUDGET_FOR_NEW_JOB_MS < budget_ms
-        {
-            let jobs = queue::claim(host, &worker, (concurrency - running.len()) as u32, lease)
-                .await
-                .map_err(|e| {
-                    log.detail = Some(e.to_string());
-                    database_error(&e)
-                })?;
-            queue_empty = jobs.is_empty();
-            for job in jobs {
-                held.push(job.id);
-                running.push(
-                    async move {
-                        let t0 = host.monotonic_ms();
-                        let result = run_job(host, config, &job, budget_ms).await;
-                        (job, result, host.monotonic_ms() - t0)
+        if !queue_empty && running.len() < concurrency && may_claim(host, lifetime, held) {
+            match queue::claim(host, &worker, (concurrency - running.len()) as u32, lease).await {
+                Ok(jobs) => {
+                    queue_empty = jobs.is_empty();
+                    for job in jobs {
+                        held.hold(job.id, &worker);
+                        running.push(start(job));
                     }
-                    .boxed_local(),
-                );
+                }
+                // Jobs already running still end; the next invocation claims again.
+                Err(e) => {
+                    claim_error = Some(e.to_string());
+                    queue_empty = true;
+                }
             }
         }
         if running.is_empty() {
@@ -165,9 +254,9 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         let heartbeat = host.sleep_ms(until_beat).boxed_local();
         match select(running.next(), heartbeat).await {
             Either::Left((Some((job, result, ms)), _)) => {
-                held.retain(|id| *id != job.id);
                 let outcome = finish(host, &worker, &job, &result).await;
-                // The service role's answer: the operator's detail, as in job_queue.error_details.
+                held.release(job.id);
+                // The operator's detail, as in job_queue.error_details.
                 let error = result.detail();
                 reports.push(JobReport {
                     id: job.id,
@@ -183,33 +272,33 @@ async fn work<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
             Either::Left((None, _)) => break,
             Either::Right(((), _)) => {
                 next_beat = host.monotonic_ms() + heartbeat_ms(lease) as f64;
-                for id in &held {
+                for id in held.ids() {
                     // A lost lease means another worker took over: its completion will win, ours is refused.
-                    let _ = queue::extend_lease(host, *id, &worker, lease).await;
+                    let _ = queue::extend_lease(host, id, &worker, lease).await;
                 }
             }
         }
     }
     let count = |o: &str| reports.iter().filter(|r| r.outcome == o).count();
-    // The original's summary: jobs run, and those that ended in an error (retried or failed; a deferred
-    // job is still running at Replicate, not an error).
+    // Jobs that ended in an error (retried or failed); a deferred job is still running at Replicate.
     let errors = count("retrying") + count("failed");
-    let body = serde_json::json!({
-        "success": true,
+    let summary = serde_json::json!({
+        "level": if claim_error.is_some() { "warn" } else { "info" },
+        "msg": "drain finished",
+        "fn": NAME,
+        "worker_id": worker,
         "processed": reports.len(),
         "errors": errors,
-        "message": format!("Processed {} job(s) with {errors} error(s)", reports.len()),
-        "worker_id": worker,
-        "claimed": reports.len(),
         "completed": count("completed"),
         "retrying": count("retrying"),
         "deferred": count("deferred"),
         "failed": count("failed"),
         "lease_lost": count("lease_lost"),
-        "duration_ms": (host.now_ms() - started).round(),
+        "claim_error": claim_error,
+        "duration_ms": (host.monotonic_ms() - started).round(),
         "jobs": reports,
     });
-    Ok(Response::json(200, body.to_string()))
+    host.log(&summary.to_string());
 }
 
 /// Ends the job with complete_job; answers the outcome word for the summary.

@@ -369,6 +369,9 @@ pub(crate) fn worker_kick(ctx: &AppContext) -> Option<crate::ports::HttpRequest>
 }
 
 /// The call that wakes process-jobs, whatever `WORKER_KICK` says (`None` without a URL or service key).
+/// How long the kick waits for process-jobs' answer.
+const KICK_TIMEOUT_MS: u32 = 10_000;
+
 pub(crate) fn wake_request(ctx: &AppContext, source: &str) -> Option<crate::ports::HttpRequest> {
     let config = &ctx.config;
     let (base, key) = (
@@ -387,8 +390,9 @@ pub(crate) fn wake_request(ctx: &AppContext, source: &str) -> Option<crate::port
                 .to_string()
                 .into_bytes(),
         ),
-        // The kick only has to be delivered; process-jobs answers after its work.
-        timeout_ms: 150_000,
+        // process-jobs answers as soon as it has claimed (it drains in the background), so a short
+        // timeout covers a cold start; a longer one would keep this isolate alive for nothing.
+        timeout_ms: KICK_TIMEOUT_MS,
     })
 }
 

@@ -3,14 +3,20 @@
 
 mod download;
 mod generate;
+mod held;
 pub mod hosts;
+mod lifetime;
 
 pub use download::DownloadPayload;
+pub use held::HeldJobs;
+pub use lifetime::Lifetime;
 
 use crate::config::Config;
 use crate::db::queue::{Completion, Job};
 use crate::failure::{self, Failure};
 use crate::ports::{HttpClient, Platform, Rpc, StreamCopy, Timer};
+use futures_util::future::{select, Either};
+use futures_util::FutureExt;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -105,13 +111,34 @@ pub async fn run_job<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
             ),
         },
         "download-image" => match serde_json::from_value::<DownloadPayload>(job.payload.clone()) {
-            Ok(payload) => download::run(host, config, &payload).await,
+            Ok(payload) => download_within(host, config, &payload, budget_ms).await,
             Err(e) => JobResult::fail(
                 failure::JOB_FAILED,
                 format!("download-image job with a malformed payload: {e}"),
             ),
         },
         other => JobResult::fail(failure::JOB_FAILED, format!("unknown job type {other:?}")),
+    }
+}
+
+/// A download cut off at `budget_ms` (the isolate's end comes next) counts as a failed attempt: it was
+/// claimed with at least a tenth of the wall clock left, and one that never finishes must not cycle
+/// through workers for ever. An upload cut off midway is harmless: the retry writes the same object.
+async fn download_within<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
+    host: &S,
+    config: &Config,
+    payload: &DownloadPayload,
+    budget_ms: f64,
+) -> JobResult {
+    let left_ms = (budget_ms - host.now_ms()).max(0.0) as u64;
+    let download = download::run(host, config, payload).boxed_local();
+    match select(download, host.sleep_ms(left_ms).boxed_local()).await {
+        Either::Left((result, _)) => result,
+        Either::Right(((), _)) => JobResult::retry(
+            failure::STORAGE_ERROR,
+            format!("the download did not finish within this worker's lifetime ({left_ms} ms left at its start)"),
+            None,
+        ),
     }
 }
 
