@@ -350,6 +350,21 @@ begin
 end;
 $$;
 
+-- What the queue finished lately: the original process-jobs answered "Processed n job(s) with m
+-- error(s)" after running its jobs inside the request; this one answers at once (the drain runs in the
+-- background), so its n and m are the jobs finished (completed or failed) in the last
+-- `window_seconds` and the failed ones among them, whoever ran them.
+create function public.recent_job_outcomes(window_seconds integer default 60) returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_build_object('processed', count(*), 'errors', count(*) filter (where status = 'failed'))
+    from public.job_queue
+   where status in ('completed', 'failed')
+     and completed_at > now() - make_interval(secs => greatest(coalesce(window_seconds, 60), 1))
+$$;
+
 -- Queue health at a glance, per job type.
 create view public.job_queue_stats
 with (security_invoker = true)
@@ -570,6 +585,7 @@ begin
     'public.extend_lease(bigint, text, integer)',
     'public.job_lease_lost(bigint, text)',
     'public.complete_job(bigint, text, boolean, text, jsonb, boolean, integer, jsonb)',
+    'public.recent_job_outcomes(integer)',
     'public.prune_job_queue(interval, interval, interval)',
     'public.invoke_process_jobs()'
   ] loop

@@ -23,6 +23,7 @@ const RPC_ALLOWED = new Set([
   "defer_job",
   "extend_lease",
   "enqueue_job",
+  "recent_job_outcomes",
 ]);
 const SQL_TYPES = new Set(["uuid", "text", "int", "bigint", "jsonb", "bool"]);
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;

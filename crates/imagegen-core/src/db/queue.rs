@@ -204,3 +204,24 @@ pub async fn request_wake<R: Rpc>(rpc: &R, min_interval_secs: u32) -> Result<boo
     )?;
     Ok(row.get("woken").and_then(|w| w.as_bool()).unwrap_or(false))
 }
+
+/// Jobs finished (completed or failed) in the last `window_secs`, and the failed ones among them: the
+/// original process-jobs answer's `processed` and `errors` (`recent_job_outcomes`).
+pub async fn recent_outcomes<R: Rpc>(rpc: &R, window_secs: u32) -> Result<(u64, u64), RpcError> {
+    let args = [SqlArg::new(
+        "window_seconds",
+        SqlType::Int,
+        window_secs.to_string(),
+    )];
+    let row = one(
+        rpc.call("recent_job_outcomes", &args).await?,
+        "recent_job_outcomes",
+    )?;
+    let count = |k: &str| row.get(k).and_then(Value::as_u64);
+    match (count("processed"), count("errors")) {
+        (Some(processed), Some(errors)) => Ok((processed, errors)),
+        _ => Err(RpcError::BadAnswer(format!(
+            "recent_job_outcomes returned {row}"
+        ))),
+    }
+}

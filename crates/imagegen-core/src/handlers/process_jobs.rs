@@ -139,6 +139,9 @@ pub struct Claimed {
     jobs: Vec<Job>,
 }
 
+/// The window of the original answer's `processed` and `errors` (pg_cron calls once a minute).
+const RECENT_WINDOW_SECS: u32 = 60;
+
 /// Claims the first jobs and answers what it claimed at once: the runtime's wall clock is per isolate,
 /// and a request unanswered for 150 s gets a 504, so no work is held inside the request (the caller, a
 /// kick or pg_cron, only needs to know the worker runs).
@@ -170,13 +173,20 @@ async fn work<S: Platform + Rpc>(
         .iter()
         .map(|j| serde_json::json!({"id": j.id, "job_type": j.job_type, "attempt": j.attempt_number}))
         .collect();
-    // The original's fields: `processed` counts the jobs this call took on; their errors are not known
-    // yet (they are in job_queue and the drain's log line).
+    // The original's fields: it ran its jobs inside the request and counted them; this call answers at
+    // once, so they count the jobs finished (and failed) in the last minute, whoever ran them. The jobs
+    // this call took on are `claimed`; their outcomes are in job_queue and the drain's log line.
+    let (processed, errors) = queue::recent_outcomes(host, RECENT_WINDOW_SECS)
+        .await
+        .map_err(|e| {
+            log.detail = Some(e.to_string());
+            database_error(&e)
+        })?;
     let body = serde_json::json!({
         "success": true,
-        "processed": jobs.len(),
-        "errors": 0,
-        "message": format!("Processed {} job(s) with 0 error(s)", jobs.len()),
+        "processed": processed,
+        "errors": errors,
+        "message": format!("Processed {processed} job(s) with {errors} error(s)"),
         "worker_id": worker,
         "claimed": jobs.len(),
         "background": true,
