@@ -2,8 +2,8 @@
 # committed files are still that build. Sourced by scripts/build and scripts/check-wasm, after env.sh.
 #
 # .source-sha256 holds one hash of everything that decides the module's bytes: the sources of the two
-# crates compiled into it, the workspace manifest (release profile) and lock file, the pinned toolchain and
-# the wasm-bindgen version that writes the glue. .files-sha256 holds the hash of each generated file, so a
+# crates compiled into it, the workspace manifest (release profile) and lock file, the pinned toolchain,
+# scripts/build (its compiler and wasm-bindgen flags) and the wasm-bindgen version that writes the glue. .files-sha256 holds the hash of each generated file, so a
 # module committed without its glue (or the other way round) is caught too.
 WASM_OUT="$ROOT/supabase/functions/_shared/wasm"
 WASM_OUT_REL="supabase/functions/_shared/wasm"
@@ -11,7 +11,7 @@ WASM_OUT_REL="supabase/functions/_shared/wasm"
 # The inputs, relative to $ROOT. Only src/ of each crate: tests/ and fixtures never reach the module.
 wasm_inputs() {
   (cd "$ROOT" && {
-    printf '%s\n' Cargo.toml Cargo.lock rust-toolchain.toml \
+    printf '%s\n' Cargo.toml Cargo.lock rust-toolchain.toml scripts/build \
       crates/imagegen-core/Cargo.toml crates/imagegen-edge/Cargo.toml
     find crates/imagegen-core/src crates/imagegen-edge/src -type f
   } | LC_ALL=C sort)
@@ -37,7 +37,7 @@ wasm_problem() {
   fi
   sum=$(wasm_source_hash) || { echo "an input of the Wasm module is missing"; return 1; }
   if [ "$(cat "$stamp")" != "$sum" ]; then
-    echo "the Wasm module in $WASM_OUT_REL is stale: the Rust sources, Cargo files, toolchain or" \
+    echo "the Wasm module in $WASM_OUT_REL is stale: the Rust sources, Cargo files, toolchain, scripts/build or" \
       "wasm-bindgen version it is built from changed since it was built ($WASM_OUT_REL/.source-sha256 is" \
       "$(cat "$stamp"), the sources hash to $sum)"
     return 1
