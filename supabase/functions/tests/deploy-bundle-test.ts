@@ -23,7 +23,9 @@ async function run(cmd: string, args: string[], options: Deno.CommandOptions = {
 
 /** The tree a clone would have, in a new temporary folder. */
 async function cloneTree(): Promise<string> {
-  const stash = await run("git", ["stash", "create"], { cwd: repo });
+  // An identity of its own: `stash create` writes a commit object, and CI may have no user configured.
+  const identity = ["-c", "user.name=deploy-bundle-test", "-c", "user.email=deploy-bundle-test@localhost"];
+  const stash = await run("git", [...identity, "stash", "create"], { cwd: repo });
   assertEquals(stash.code, 0, stash.stderr);
   const commit = stash.stdout.trim() || "HEAD";
   const dir = await Deno.makeTempDir({ prefix: "deploy-clone-" });
