@@ -38,3 +38,50 @@ Deno.test("each function's import map pins what the root pins", async () => {
     assert("postgres" in own, `${name}/deno.json maps postgres (used by _shared/host.ts)`);
   }
 });
+
+/** Variables the functions read: config.rs outside its tests, and the TypeScript host in _shared/. */
+async function variablesTheCodeReads(): Promise<Set<string>> {
+  const names = new Set<string>();
+  const configRs = await Deno.readTextFile(new URL("../crates/imagegen-core/src/config.rs", supabaseDir));
+  const code = configRs.split("#[cfg(test)]")[0];
+  for (const [, name] of code.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"/g)) names.add(name);
+  for (const entry of Deno.readDirSync(new URL("functions/_shared/", supabaseDir))) {
+    if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
+    const ts = await Deno.readTextFile(new URL(`functions/_shared/${entry.name}`, supabaseDir));
+    for (const [, name] of ts.matchAll(/Deno\.env\.get\("([A-Z0-9_]+)"\)/g)) names.add(name);
+  }
+  return names;
+}
+
+/** `NAME=` lines of an env file: set (uncommented) or documented (commented out). */
+function envFileNames(text: string) {
+  const set = new Set<string>();
+  const documented = new Set<string>();
+  for (const line of text.split("\n")) {
+    const m = line.match(/^(#\s*)?([A-Z][A-Z0-9_]*)=/);
+    if (m) (m[1] ? documented : set).add(m[2]);
+  }
+  return { set, all: new Set([...set, ...documented]) };
+}
+
+Deno.test("functions/.env.example names every variable the code reads, and only those", async () => {
+  const read = await variablesTheCodeReads();
+  assert(read.has("JWT_SECRET") && read.has("DATABASE_URL"), "both sources were scanned");
+  const example = envFileNames(await Deno.readTextFile(new URL("functions/.env.example", supabaseDir)));
+  const missing = [...read].filter((n) => !example.all.has(n)).sort();
+  assertEquals(missing, [], "read by the code but missing from supabase/functions/.env.example");
+  const unknown = [...example.all].filter((n) => !read.has(n)).sort();
+  assertEquals(unknown, [], "in supabase/functions/.env.example but read by no code");
+  // The CLI skips SUPABASE_* names in an env file ("Env name cannot start with SUPABASE_"), and the
+  // secrets a deploy needs must be there to fill in.
+  assertEquals([...example.set].filter((n) => n.startsWith("SUPABASE_")), []);
+  for (const needed of ["JWT_SECRET", "REPLICATE_API_TOKEN"]) assert(example.set.has(needed), needed);
+});
+
+Deno.test("the filled-in env file stays out of git", async () => {
+  const ignored = new Deno.Command("git", {
+    args: ["check-ignore", "--quiet", "supabase/functions/.env"],
+    cwd: new URL("..", supabaseDir),
+  });
+  assertEquals((await ignored.output()).code, 0, "supabase/functions/.env is git-ignored");
+});

@@ -1,6 +1,6 @@
 // Tier 2: the Wasm module under Deno with a fake host — the loader, the bindings (Request/Response,
 // streamed bodies, host errors) and the start-generation handler, without a database.
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { EdgeApp, type Host, initSync } from "../_shared/wasm/imagegen_edge.js";
 import {
   LOCAL_JWT_SECRET,
@@ -225,14 +225,69 @@ Deno.test("wasm: the host's fetch hands redirects back; the module checks the ho
   }
 });
 
-Deno.test("loader: a missing build names scripts/build instead of a stack trace", async () => {
+/** Imports a fresh copy of _shared/app.ts whose wasm/ folder `fill` prepares, with what it logged. */
+async function loadCopy(fill: (wasmDir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
+  const logged: string[] = [];
+  const consoleError = console.error;
   try {
-    for (const file of ["app.ts", "host.ts"]) {
+    for (const file of ["app.ts", "host.ts", "unavailable.ts"]) {
       await Deno.copyFile(new URL(`../_shared/${file}`, import.meta.url), `${dir}/${file}`);
     }
-    await assertRejects(() => import(`file://${dir}/app.ts`), /run scripts\/build/);
+    await Deno.mkdir(`${dir}/wasm`);
+    await fill(`${dir}/wasm`);
+    console.error = (...args: unknown[]) => logged.push(args.join(" "));
+    const { app } = await import(`file://${dir}/app.ts`);
+    return { app: app as EdgeApp, logged };
   } finally {
+    console.error = consoleError;
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Every handler of an app that could not load answers 503 `wasm_unavailable`, readable cross-origin. */
+async function assertUnavailable(app: EdgeApp) {
+  const answers = [
+    await app.startGeneration(post(BODY, await token())),
+    await app.processJobs(new Request("http://localhost/functions/v1/process-jobs", { method: "POST" })),
+    app.models(new Request("http://localhost/functions/v1/models")),
+  ];
+  for (const res of answers) {
+    assertEquals(res.status, 503);
+    assertEquals(res.headers.get("access-control-allow-origin"), "*");
+    assertEquals(res.headers.get("content-type"), "application/json");
+    const body = await res.json();
+    assertEquals([body.success, body.code], [false, "wasm_unavailable"]);
+  }
+}
+
+Deno.test("loader: a missing build answers 503 wasm_unavailable and logs to run scripts/build", async () => {
+  const { app, logged } = await loadCopy(() => Promise.resolve());
+  await assertUnavailable(app);
+  assertEquals(logged.length, 1);
+  assertMatch(
+    logged[0],
+    /wasm_unavailable.*missing.*run scripts\/build, commit supabase\/functions\/_shared\/wasm/,
+  );
+});
+
+Deno.test("loader: a module that does not compile answers 503 wasm_unavailable and logs why", async () => {
+  const { app, logged } = await loadCopy(async (wasmDir) => {
+    const built = new URL("../_shared/wasm/", import.meta.url).pathname;
+    const copied = await new Deno.Command("cp", { args: ["-r", `${built}.`, wasmDir] }).output();
+    assert(copied.success, "copied the glue");
+    await Deno.writeFile(`${wasmDir}/imagegen_edge_bg.wasm`, new TextEncoder().encode("not a wasm module"));
+  });
+  await assertUnavailable(app);
+  assertEquals(logged.length, 1);
+  assertMatch(logged[0], /did not load \(CompileError: .*\): run scripts\/build/);
+});
+
+Deno.test("loader: without the module, a preflight still gets the module's own answer", async () => {
+  const { app: unavailable } = await loadCopy(() => Promise.resolve());
+  const { host } = fakeHost({ JWT_SECRET: LOCAL_JWT_SECRET }, created);
+  const preflight = () => new Request("http://localhost/functions/v1/models", { method: "OPTIONS" });
+  const [theirs, ours] = [unavailable.models(preflight()), new EdgeApp(host).models(preflight())];
+  assertEquals([theirs.status, await theirs.text()], [ours.status, await ours.text()]);
+  assertEquals([...theirs.headers].sort(), [...ours.headers].sort());
 });
