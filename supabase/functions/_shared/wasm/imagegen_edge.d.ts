@@ -31,6 +31,11 @@ export class EdgeApp {
      */
     generateImage(request: Request): Promise<any>;
     /**
+     * The runtime's `beforeunload`: hands every job this isolate holds back to the queue without
+     * spending an attempt; resolves to how many went back.
+     */
+    handBack(): Promise<any>;
+    /**
      * The `public.models` rows the catalog defines, as JSON (what the generated migration writes); tests
      * compare the database with it.
      */
@@ -48,8 +53,8 @@ export class EdgeApp {
      */
     processGeneration(request: Request): Promise<any>;
     /**
-     * `process-jobs` (service role): the worker; answers a summary of the jobs it ran. Other valid tokens
-     * get a coalesced wake-up of the worker.
+     * `process-jobs` (service role): the worker; answers at once what it claimed and runs the jobs in the
+     * background. Other valid tokens get a coalesced wake-up of the worker.
      */
     processJobs(request: Request): Promise<any>;
     /**
@@ -58,13 +63,21 @@ export class EdgeApp {
     startGeneration(request: Request): Promise<any>;
 }
 
+/**
+ * `{url, max, prepare, ssl}` read from the host's environment; throws an `Error` with `code:
+ * "misconfigured"` whose message names the variable (never its value: the URL holds the password).
+ */
+export function dbConnectOptions(host: Host): string;
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_edgeapp_free: (a: number, b: number) => void;
+    readonly dbConnectOptions: (a: any) => [number, number, number, number];
     readonly edgeapp_gatewayRejection: (a: number, b: number, c: number) => [number, number];
     readonly edgeapp_generateImage: (a: number, b: any) => any;
+    readonly edgeapp_handBack: (a: number) => any;
     readonly edgeapp_models: (a: number, b: any) => [number, number, number];
     readonly edgeapp_modelsRows: () => [number, number];
     readonly edgeapp_new: (a: any) => number;

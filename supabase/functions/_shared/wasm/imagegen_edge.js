@@ -43,6 +43,15 @@ export class EdgeApp {
         return ret;
     }
     /**
+     * The runtime's `beforeunload`: hands every job this isolate holds back to the queue without
+     * spending an attempt; resolves to how many went back.
+     * @returns {Promise<any>}
+     */
+    handBack() {
+        const ret = wasm.edgeapp_handBack(this.__wbg_ptr);
+        return ret;
+    }
+    /**
      * The `public.models` rows the catalog defines, as JSON (what the generated migration writes); tests
      * compare the database with it.
      * @returns {string}
@@ -91,8 +100,8 @@ export class EdgeApp {
         return ret;
     }
     /**
-     * `process-jobs` (service role): the worker; answers a summary of the jobs it ran. Other valid tokens
-     * get a coalesced wake-up of the worker.
+     * `process-jobs` (service role): the worker; answers at once what it claimed and runs the jobs in the
+     * background. Other valid tokens get a coalesced wake-up of the worker.
      * @param {Request} request
      * @returns {Promise<any>}
      */
@@ -111,6 +120,31 @@ export class EdgeApp {
     }
 }
 if (Symbol.dispose) EdgeApp.prototype[Symbol.dispose] = EdgeApp.prototype.free;
+
+/**
+ * `{url, max, prepare, ssl}` read from the host's environment; throws an `Error` with `code:
+ * "misconfigured"` whose message names the variable (never its value: the URL holds the password).
+ * @param {Host} host
+ * @returns {string}
+ */
+export function dbConnectOptions(host) {
+    let deferred2_0;
+    let deferred2_1;
+    try {
+        const ret = wasm.dbConnectOptions(host);
+        var ptr1 = ret[0];
+        var len1 = ret[1];
+        if (ret[3]) {
+            ptr1 = 0; len1 = 0;
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        deferred2_0 = ptr1;
+        deferred2_1 = len1;
+        return getStringFromWasm0(ptr1, len1);
+    } finally {
+        wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
+    }
+}
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
@@ -292,6 +326,10 @@ function __wbg_get_imports() {
             const ret = new AbortController();
             return ret;
         }, arguments); },
+        __wbg_new_787b9fb330d55d78: function(arg0, arg1) {
+            const ret = new Error(getStringFromWasm0(arg0, arg1));
+            return ret;
+        },
         __wbg_new_96baed0986e0d99f: function() { return handleError(function (arg0, arg1) {
             const ret = new URL(getStringFromWasm0(arg0, arg1));
             return ret;
@@ -404,6 +442,10 @@ function __wbg_get_imports() {
             const ret = setTimeout(arg0, arg1);
             return ret;
         },
+        __wbg_set_2793479888329cb6: function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = Reflect.set(arg0, arg1, arg2);
+            return ret;
+        }, arguments); },
         __wbg_set_bcb0ec2400cfa22e: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
             arg0.set(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
         }, arguments); },
@@ -473,7 +515,7 @@ function __wbg_get_imports() {
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 137, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 148, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hb75119badfe1c789);
             return ret;
         },
@@ -482,7 +524,12 @@ function __wbg_get_imports() {
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h1088e2763f4c0839);
             return ret;
         },
-        __wbindgen_generic_0000000000000003: function(arg0, arg1) {
+        __wbindgen_generic_0000000000000003: function(arg0) {
+            // Cast intrinsic for `F64 -> Externref`.
+            const ret = arg0;
+            return ret;
+        },
+        __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
             return ret;

@@ -2,8 +2,10 @@
 /* eslint-disable */
 export const memory: WebAssembly.Memory;
 export const __wbg_edgeapp_free: (a: number, b: number) => void;
+export const dbConnectOptions: (a: any) => [number, number, number, number];
 export const edgeapp_gatewayRejection: (a: number, b: number, c: number) => [number, number];
 export const edgeapp_generateImage: (a: number, b: any) => any;
+export const edgeapp_handBack: (a: number) => any;
 export const edgeapp_models: (a: number, b: any) => [number, number, number];
 export const edgeapp_modelsRows: () => [number, number];
 export const edgeapp_new: (a: any) => number;
