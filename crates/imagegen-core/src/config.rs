@@ -89,6 +89,27 @@ pub struct ConfigError {
     pub problem: String,
 }
 
+/// A setting that is a positive integer: `default` when unset or blank, else its value or an error
+/// naming it (never quoting the value).
+pub(crate) fn positive_setting(
+    name: &'static str,
+    value: Option<String>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match value.filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError {
+                name,
+                problem: "is not a positive integer".into(),
+            }),
+    }
+}
+
 impl ConfigError {
     /// What every caller is told (it may not be signed in: a broken key setting means no token can be
     /// checked): that the service is not configured, with no name and no value. The log line names the
@@ -133,32 +154,9 @@ impl AppContext {
     /// (ES256/RS256 signing keys). At least one must be set.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let max_pending = match non_empty("MAX_PENDING_GENERATIONS") {
-            None => DEFAULT_MAX_PENDING,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ConfigError {
-                    name: "MAX_PENDING_GENERATIONS",
-                    problem: "is not a positive integer".into(),
-                })?,
-        };
-        let positive = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
-            match non_empty(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| ConfigError {
-                        name,
-                        problem: "is not a positive integer".into(),
-                    }),
-            }
-        };
+        let positive =
+            |name: &'static str, default: u32| positive_setting(name, get(name), default);
+        let max_pending = positive("MAX_PENDING_GENERATIONS", DEFAULT_MAX_PENDING)?;
         let generation_timeout_secs =
             positive("GENERATION_TIMEOUT_SECS", DEFAULT_GENERATION_TIMEOUT_SECS)?;
         let edge_wall_clock_secs = positive("EDGE_WALL_CLOCK_SECS", DEFAULT_EDGE_WALL_CLOCK_SECS)?;

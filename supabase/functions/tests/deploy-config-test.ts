@@ -39,12 +39,17 @@ Deno.test("each function's import map pins what the root pins", async () => {
   }
 });
 
-/** Variables the functions read: config.rs outside its tests, and the TypeScript host in _shared/. */
+/** The Rust files that read the environment (outside their tests). */
+const RUST_READERS = ["config.rs", "db/connect.rs"];
+
+/** Variables the functions read: the Rust readers outside their tests, and the TypeScript host in _shared/. */
 async function variablesTheCodeReads(): Promise<Set<string>> {
   const names = new Set<string>();
-  const configRs = await Deno.readTextFile(new URL("../crates/imagegen-core/src/config.rs", supabaseDir));
-  const code = configRs.split("#[cfg(test)]")[0];
-  for (const [, name] of code.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"/g)) names.add(name);
+  for (const file of RUST_READERS) {
+    const rs = await Deno.readTextFile(new URL(`../crates/imagegen-core/src/${file}`, supabaseDir));
+    const code = rs.split("#[cfg(test)]")[0];
+    for (const [, name] of code.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"/g)) names.add(name);
+  }
   for (const entry of Deno.readDirSync(new URL("functions/_shared/", supabaseDir))) {
     if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
     const ts = await Deno.readTextFile(new URL(`functions/_shared/${entry.name}`, supabaseDir));

@@ -2,7 +2,7 @@
 //! TLS or not. Decided here from the environment; `supabase/functions/_shared/host.ts` hands the
 //! answer to postgres.js.
 
-use crate::config::ConfigError;
+use crate::config::{positive_setting, ConfigError};
 
 /// Connections one isolate may hold (`DB_POOL_MAX`). Supabase's smallest computes (Nano, the free
 /// plan, and Micro) allow 60 direct connections, and its own services (Auth, Storage, PostgREST,
@@ -71,18 +71,7 @@ impl ConnectOptions {
         };
         let url = url.trim().to_owned();
         let parts = UrlParts::parse(&url).map_err(|problem| ConfigError { name, problem })?;
-        let max = match non_empty("DB_POOL_MAX") {
-            None => DEFAULT_POOL_MAX,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ConfigError {
-                    name: "DB_POOL_MAX",
-                    problem: "is not a positive integer".into(),
-                })?,
-        };
+        let max = positive_setting("DB_POOL_MAX", non_empty("DB_POOL_MAX"), DEFAULT_POOL_MAX)?;
         Ok(Self {
             prepare: parts.port != Some(TRANSACTION_POOLER_PORT),
             tls: parts
