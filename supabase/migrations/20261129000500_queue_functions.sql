@@ -412,9 +412,11 @@ begin
     execute 'delete from cron.job_run_details where end_time < now() - $1' using cron_history_older_than;
     get diagnostics v_cron = row_count;
   end if;
-  -- Usage charges past the longest window (a day) and old project buckets go with them.
+  -- Usage charges past the longest window (a day) and old project buckets go with them, and webhook
+  -- deliveries a day old (…_replicate_webhooks.sql).
   return jsonb_build_object('jobs_deleted', v_jobs, 'cron_runs_deleted', v_cron,
-                            'usage', public.prune_usage());
+                            'usage', public.prune_usage(),
+                            'webhooks', public.prune_replicate_webhooks());
 end;
 $$;
 

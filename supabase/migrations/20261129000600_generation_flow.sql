@@ -461,19 +461,27 @@ create trigger image_generations_failed_finish
   execute function public.image_generations_failed_finish();
 
 -- ... and its waiting jobs are cancelled, so nothing runs for it. A job already running sees the row
--- failed at its next step (and cancels a running prediction at Replicate). Definer rights: a client's
--- cancel runs as `authenticated`, which cannot touch the queue.
+-- failed at its next step (and cancels a running prediction at Replicate). A waiting generate-image job
+-- whose prediction is recorded (parked while the prediction runs, or waiting to retry) is made due
+-- instead: it runs only to cancel that prediction at Replicate, which would otherwise run on and bill.
+-- Definer rights: a client's cancel runs as `authenticated`, which cannot touch the queue.
 create function public.image_generations_cancel_jobs() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
+  if new.replicate_prediction_id is not null then
+    update public.job_queue
+       set run_at = now()
+     where dedupe_key = 'generate-image:' || new.id::text and status = 'pending';
+  end if;
   update public.job_queue
      set status = 'cancelled', completed_at = now(),
          error_message = 'generation failed or was cancelled: ' || new.error_message
    where dedupe_key in ('generate-image:' || new.id::text, 'download-image:' || new.id::text)
-     and status = 'pending';
+     and status = 'pending'
+     and not (new.replicate_prediction_id is not null and job_type = 'generate-image');
   return null;
 end;
 $$;

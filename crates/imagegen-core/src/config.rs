@@ -4,7 +4,7 @@ use crate::api_keys::{self, KeyMap};
 use crate::auth::{JwtVerifier, KeyConfigError};
 use crate::image_input::{ImageInputPolicy, Origin};
 use crate::replicate::client::ReplicateApi;
-use crate::replicate::WebhookBase;
+use crate::replicate::{WebhookBase, WebhookSecret};
 
 /// Default cap on a user's unfinished (pending or processing) generations.
 pub const DEFAULT_MAX_PENDING: u32 = 10;
@@ -41,6 +41,8 @@ pub struct Config {
     /// `REPLICATE_WEBHOOK_BASE_URL`, else `SUPABASE_URL`. `None` when neither is set: no prediction can
     /// then be created, since one without a mark could not be found again.
     pub webhook_base: Option<WebhookBase>,
+    /// Replicate webhooks: whether the worker parks running predictions, and how deliveries are checked.
+    pub webhooks: WebhookConfig,
     /// The key the backend sends on its own calls (Storage, the worker kick): the `default` of
     /// `SUPABASE_SECRET_KEYS` (else its first), else `SUPABASE_SERVICE_ROLE_KEY` (see `api_keys`).
     pub service_key: Option<String>,
@@ -77,6 +79,22 @@ pub struct WorkerConfig {
     /// `LEGACY_WAIT_SECS` (120): how long the synchronous generate-image waits before answering 202
     /// (under Supabase's 150 s wall clock).
     pub legacy_wait_secs: u32,
+}
+
+/// Settings of webhook mode (docs/DEPLOYMENT_GUIDE.md "Replicate webhooks").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// `REPLICATE_WEBHOOKS` (false): the worker parks a running prediction's job (freeing its slot) and
+    /// waits for the `completed` webhook, instead of polling the prediction while holding the slot.
+    /// Needs the replicate-webhook function reachable at the webhook base URL.
+    pub park: bool,
+    /// `WEBHOOK_RECHECK_SECS` (60): a parked job is due again after this long even without its webhook
+    /// (the worker then reads the prediction itself), so a lost webhook delays an image by about this
+    /// much, never loses it. Each recheck of a still-running prediction costs one API read.
+    pub recheck_secs: u32,
+    /// `REPLICATE_WEBHOOK_SECRET` (`whsec_…`): the signing secret. Unset: read once per isolate from
+    /// `GET /v1/webhooks/default/secret` with the API token.
+    pub secret: Option<WebhookSecret>,
 }
 
 /// A setting that is missing or unusable: names the variable and what is wrong with it, never its
@@ -227,6 +245,17 @@ impl AppContext {
                 .as_deref()
                 .and_then(|u| WebhookBase::parse(u).ok()),
         };
+        let webhooks = WebhookConfig {
+            park: flag("REPLICATE_WEBHOOKS", false)?,
+            recheck_secs: positive("WEBHOOK_RECHECK_SECS", 60)?,
+            secret: non_empty("REPLICATE_WEBHOOK_SECRET")
+                .map(|v| WebhookSecret::parse(v.trim()))
+                .transpose()
+                .map_err(|e| ConfigError {
+                    name: "REPLICATE_WEBHOOK_SECRET",
+                    problem: format!("is unusable: {e}"),
+                })?,
+        };
         let legacy_service_key =
             non_empty("SUPABASE_SERVICE_ROLE_KEY").map(|k| k.trim().to_owned());
         let service_key = api_keys::service_key(&secret_key_map, legacy_service_key.as_deref());
@@ -257,6 +286,7 @@ impl AppContext {
             publishable_keys,
             supabase_url,
             webhook_base,
+            webhooks,
             service_key,
             legacy_service_key,
             image_inputs,
@@ -333,6 +363,11 @@ mod tests {
             &[("JWT_SECRET", SECRET), ("MAX_PENDING_GENERATIONS", VALUE)],
             &[("JWT_SECRET", SECRET), ("GENERATION_TIMEOUT_SECS", VALUE)],
             &[("JWT_SECRET", SECRET), ("WORKER_KICK", VALUE)],
+            &[("JWT_SECRET", SECRET), ("REPLICATE_WEBHOOKS", VALUE)],
+            &[
+                ("JWT_SECRET", SECRET),
+                ("REPLICATE_WEBHOOK_SECRET", "whsec_LEAKME!!"),
+            ],
             &[("JWT_SECRET", SECRET), ("SUPABASE_SECRET_KEYS", VALUE)],
             &[
                 ("JWT_SECRET", SECRET),
@@ -412,6 +447,36 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.name, "REPLICATE_WEBHOOK_BASE_URL");
+    }
+
+    #[test]
+    fn webhook_mode_is_off_unless_asked_and_its_secret_must_parse() {
+        let c = keys_of(&[]);
+        assert_eq!(
+            (c.webhooks.park, c.webhooks.recheck_secs, c.webhooks.secret),
+            (false, 60, None)
+        );
+        let c = keys_of(&[
+            ("REPLICATE_WEBHOOKS", "on"),
+            ("WEBHOOK_RECHECK_SECS", "5"),
+            (
+                "REPLICATE_WEBHOOK_SECRET",
+                " whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ",
+            ),
+        ]);
+        assert!(c.webhooks.park);
+        assert_eq!(c.webhooks.recheck_secs, 5);
+        assert_eq!(
+            c.webhooks.secret.map(|s| s.to_whsec()).as_deref(),
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        );
+        let e = AppContext::from_env(env(&[
+            ("JWT_SECRET", SECRET),
+            ("REPLICATE_WEBHOOK_SECRET", "whsec_"),
+        ]))
+        .err()
+        .unwrap();
+        assert_eq!(e.name, "REPLICATE_WEBHOOK_SECRET");
     }
 
     fn keys_of(pairs: &[(&str, &str)]) -> Config {

@@ -39,6 +39,11 @@ impl FakePlatform {
         }
     }
 
+    /// Moves the clock.
+    pub fn now_set(&self, now_ms: f64) {
+        self.now.set(now_ms);
+    }
+
     pub fn lines(&self) -> Vec<String> {
         self.lines.borrow().clone()
     }

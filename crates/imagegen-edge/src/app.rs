@@ -7,6 +7,7 @@ use imagegen_core::config::{AppContext, ConfigError};
 use imagegen_core::handlers;
 use imagegen_core::handlers::legacy_wait::LegacyWaits;
 use imagegen_core::handlers::process_jobs::{self, Background};
+use imagegen_core::handlers::replicate_webhook::{self, SecretCache};
 use imagegen_core::http::Response;
 use imagegen_core::ports::Platform;
 use imagegen_core::worker::{HeldJobs, Lifetime};
@@ -26,6 +27,8 @@ struct Inner {
     lifetime: Lifetime,
     /// Jobs process-jobs' drains hold here, handed back on `beforeunload`.
     held: HeldJobs,
+    /// replicate-webhook's signing secret when read from Replicate.
+    webhook_secrets: SecretCache,
 }
 
 /// The application as exported to JS.
@@ -52,6 +55,7 @@ impl EdgeApp {
             context,
             legacy_waits: LegacyWaits::default(),
             held: HeldJobs::default(),
+            webhook_secrets: SecretCache::default(),
         };
         if let Err(e) = &inner.context {
             inner.host.log(&serde_json::json!({"level": "error", "msg": "misconfigured", "variable": e.name, "detail": e.to_string()}).to_string());
@@ -127,6 +131,34 @@ impl EdgeApp {
                         Background::None => {}
                         Background::Wake(wake) => wake_worker(&inner, wake),
                         Background::Drain(claimed) => drain(&inner, claimed),
+                    }
+                    response
+                }
+                Err(e) => misconfigured(&inner, e),
+            };
+            to_web(&response).map(JsValue::from)
+        })
+    }
+
+    /// `replicate-webhook`: Replicate's signed `completed` delivery; records the prediction's end and
+    /// wakes the worker when a parked job became due.
+    #[wasm_bindgen(js_name = replicateWebhook)]
+    pub fn replicate_webhook(&self, request: web_sys::Request) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let head = head(&request);
+            let response = match &inner.context {
+                Ok(ctx) => {
+                    let (response, wake) = replicate_webhook::handle(
+                        ctx,
+                        &inner.host,
+                        &inner.webhook_secrets,
+                        &head,
+                        WebBody(request),
+                    )
+                    .await;
+                    if let Some(wake) = wake {
+                        wake_worker(&inner, wake);
                     }
                     response
                 }

@@ -24,6 +24,9 @@ const RPC_ALLOWED = new Set([
   "extend_lease",
   "enqueue_job",
   "recent_job_outcomes",
+  "park_job",
+  "record_replicate_webhook",
+  "recorded_prediction_outcome",
 ]);
 const SQL_TYPES = new Set(["uuid", "text", "int", "bigint", "jsonb", "bool"]);
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -57,21 +60,32 @@ let sql: Promise<postgres.Sql> | undefined;
 const statements = new Map<string, string>();
 
 function statement(fn: string, args: Arg[]): string {
-  const signature = `${fn}(${args.map((a) => `${a.name} ${a.type}`).join(",")})`;
+  const signature = `${fn}(${
+    args.map((a) => `${a.name} ${a.type}`).join(",")
+  })`;
   let text = statements.get(signature);
   if (text === undefined) {
     const list = args.map((a, i) => {
-      if (!IDENTIFIER.test(a.name) || !SQL_TYPES.has(a.type)) throw new Error(`rpc: bad argument ${a.name}`);
+      if (!IDENTIFIER.test(a.name) || !SQL_TYPES.has(a.type)) {
+        throw new Error(`rpc: bad argument ${a.name}`);
+      }
       // Sent as text and cast by Postgres: postgres.js would JSON-encode a string bound to a jsonb parameter.
       return `${a.name} => $${i + 1}::text::${a.type}`;
     });
-    text = `select to_jsonb(r)::text as row from public.${fn}(${list.join(", ")}) r`;
+    text = `select to_jsonb(r)::text as row from public.${fn}(${
+      list.join(", ")
+    }) r`;
     statements.set(signature, text);
   }
   return text;
 }
 
-type Upload = { method: string; url: string; headers: Record<string, string>; timeout_ms: number };
+type Upload = {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  timeout_ms: number;
+};
 
 export const host: Host = {
   env: (name) => Deno.env.get(name),
@@ -86,7 +100,9 @@ export const host: Host = {
         transform(chunk, controller) {
           bytes += chunk.byteLength;
           if (bytes > maxBytes) {
-            controller.error(Object.assign(new Error("too large"), { code: "too_large" }));
+            controller.error(
+              Object.assign(new Error("too large"), { code: "too_large" }),
+            );
           } else controller.enqueue(chunk);
         },
       }),
@@ -99,22 +115,33 @@ export const host: Host = {
         signal: AbortSignal.timeout(upload.timeout_ms),
       });
       const body = await res.text();
-      return JSON.stringify({ status: res.status, headers: [...res.headers], body, bytes });
+      return JSON.stringify({
+        status: res.status,
+        headers: [...res.headers],
+        body,
+        bytes,
+      });
     } catch (e) {
-      if (bytes > maxBytes) throw Object.assign(new Error("too large"), { code: "too_large" });
+      if (bytes > maxBytes) {
+        throw Object.assign(new Error("too large"), { code: "too_large" });
+      }
       throw e;
     }
   },
   defer(promise) {
     // EdgeRuntime.waitUntil keeps a Supabase isolate alive until the promise settles; plain Deno keeps
     // running while it is pending anyway.
-    const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } }).EdgeRuntime;
+    const runtime =
+      (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
+        .EdgeRuntime;
     if (runtime) runtime.waitUntil(promise);
     else promise.catch(() => {});
   },
   async rpc(fn, argsJson) {
     if (!RPC_ALLOWED.has(fn)) {
-      throw Object.assign(new Error(`rpc: ${fn} is not allowed`), { code: "misconfigured" });
+      throw Object.assign(new Error(`rpc: ${fn} is not allowed`), {
+        code: "misconfigured",
+      });
     }
     const args: Arg[] = JSON.parse(argsJson);
     // A failed connect() (a bad setting) is not kept: the next call reads the settings again.
@@ -124,9 +151,13 @@ export const host: Host = {
     });
     // `prepare: true` because unsafe() defaults to unprepared (parse and plan on every call); the
     // connection's own `prepare` still turns it off behind the transaction pooler.
-    const rows = await (await sql).unsafe<{ row: string }[]>(statement(fn, args), args.map((a) => a.value), {
-      prepare: true,
-    });
+    const rows = await (await sql).unsafe<{ row: string }[]>(
+      statement(fn, args),
+      args.map((a) => a.value),
+      {
+        prepare: true,
+      },
+    );
     return `[${rows.map((r) => r.row ?? "null").join(",")}]`;
   },
 };

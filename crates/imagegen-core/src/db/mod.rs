@@ -5,6 +5,7 @@ pub mod connect;
 pub mod generation;
 pub mod queue;
 pub mod start_generation;
+pub mod webhook;
 
 use crate::ports::RpcError;
 use serde_json::Value;

@@ -82,6 +82,8 @@ pub enum CompleteOutcome {
     Completed,
     Retrying,
     Deferred,
+    /// Parked while its prediction runs (`park_job`); due again at its recheck or when the webhook comes.
+    Parked,
     Failed,
     /// Another worker holds the job now (our lease expired and it was taken over): nothing changed.
     LeaseLost,
@@ -154,6 +156,28 @@ pub async fn defer<R: Rpc>(
     ];
     let row = one(rpc.call("defer_job", &args).await?, "defer_job")?;
     serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("defer_job: {e}")))
+}
+
+/// Parks a generate-image job while its prediction runs at Replicate (webhook mode): pending again without
+/// spending an attempt, due after `recheck_secs`, or at once when the prediction's webhook was recorded
+/// meanwhile.
+pub async fn park<R: Rpc>(
+    rpc: &R,
+    job_id: i64,
+    worker: &str,
+    recheck_secs: u64,
+) -> Result<CompleteOutcome, RpcError> {
+    let args = [
+        SqlArg::new("job_id", SqlType::Bigint, job_id.to_string()),
+        SqlArg::new("worker_id", SqlType::Text, worker),
+        SqlArg::new(
+            "delay_seconds",
+            SqlType::Int,
+            recheck_secs.min(MAX_DELAY_SECS).to_string(),
+        ),
+    ];
+    let row = one(rpc.call("park_job", &args).await?, "park_job")?;
+    serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("park_job: {e}")))
 }
 
 /// Extends the lease; `false` when the job is no longer ours.

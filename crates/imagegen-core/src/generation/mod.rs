@@ -3,4 +3,6 @@
 
 mod run;
 
-pub use run::{run_prediction, run_standalone, Deadlines, PredictionDone, RunError};
+pub use run::{
+    run_prediction, run_standalone, Deadlines, PredictionDone, PredictionWait, RunError,
+};

@@ -1,11 +1,13 @@
-//! One attempt at a generation's prediction: resume the recorded prediction, or find the one an uncertain
-//! create may have made, or create one and record its id at once; then poll it to the end or the deadline.
+//! One attempt at a generation's prediction: resume the recorded prediction (its end as a webhook recorded
+//! it, else read from Replicate), or find the one an uncertain create may have made, or create one and
+//! record its id at once; then poll it to the end or the deadline, or, in webhook mode, park it.
 //! Paid once (ARCHITECTURE.md "Cost safety"): every create carries the owner mark (generation id and create
 //! number) and is recorded as an intent before it is sent; a create whose prediction was never recorded is
 //! looked for by its mark in the window since its intent, never created again blindly; a failure earns a
 //! new create only when the prediction never ran (so was not billed), at most [`MAX_PREDICTION_CREATES`].
 
 use crate::db::generation::{self as db, CreateIntent, RecordOutcome, StoredGeneration};
+use crate::db::webhook::recorded_outcome;
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
 use crate::replicate::client::{
     create_timeout_ms, CreateOptions, MarkSearch, Replicate, ReplicateError,
@@ -58,6 +60,17 @@ impl Deadlines {
     }
 }
 
+/// What an attempt does with a prediction still running after its create (or its resume).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PredictionWait {
+    /// Read it every few seconds until it ends or the budget passes, holding the caller meanwhile (the
+    /// synchronous paths, and the worker without webhooks).
+    Poll,
+    /// Return at once ([`RunError::StillRunning`] with this recheck): the prediction's `completed` webhook
+    /// brings the job back, or the recheck does when the webhook is lost.
+    Park { recheck_secs: u32 },
+}
+
 /// A finished prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PredictionDone {
@@ -78,9 +91,13 @@ pub enum RunError {
         message: String,
         retry_in_secs: Option<u64>,
     },
-    /// The prediction is still running past this attempt's budget: resume it later (not a failure).
+    /// The prediction is still running (past this attempt's budget, or parked): resume it after
+    /// `recheck_in_secs` (not a failure).
     #[error("{message}")]
-    StillRunning { message: String },
+    StillRunning {
+        message: String,
+        recheck_in_secs: u64,
+    },
     /// A database call failed; try again later.
     #[error("database: {0}")]
     Database(String),
@@ -118,12 +135,13 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
     generation: &StoredGeneration,
     webhook_base: &WebhookBase,
     deadlines: Deadlines,
+    wait: PredictionWait,
 ) -> Result<PredictionDone, RunError> {
     let (model, version, input) = replicate_request(generation)?;
     let until = deadlines.budget_ms.min(deadlines.give_up_ms);
 
     let (prediction, resumed, creates) = match &generation.replicate_prediction_id {
-        Some(id) => match replicate.get(id, until).await {
+        Some(id) => match resume(rpc, replicate, generation.id, id, until).await {
             Ok(p) => (p, true, generation.prediction_creates),
             Err(ReplicateError::Permanent {
                 code: "replicate_not_found",
@@ -157,9 +175,15 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
     let cancelled = || async {
         matches!(db::load(rpc, generation.id).await, Ok(Some(g)) if g.status == "failed")
     };
-    let (prediction, stopped) = replicate
-        .wait_until_done_or(prediction, until, CANCEL_CHECK_MS, cancelled)
-        .await?;
+    let (prediction, stopped) = match wait {
+        PredictionWait::Poll => {
+            replicate
+                .wait_until_done_or(prediction, until, CANCEL_CHECK_MS, cancelled)
+                .await?
+        }
+        // A cancel while parked makes the job due (the cancel trigger), and it is stopped then.
+        PredictionWait::Park { .. } => (prediction, false),
+    };
     if stopped {
         let _ = replicate.cancel(&prediction.id).await;
         return Err(cancelled_error());
@@ -194,14 +218,42 @@ pub async fn run_prediction<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
                 message: "The model did not finish in time; the generation was canceled.".into(),
             })
         }
-        None => Err(RunError::StillRunning {
-            message: format!(
-                "prediction {} is still {}; it will be resumed",
-                prediction.id,
-                prediction.status.as_str()
-            ),
-        }),
+        None => {
+            let recheck_in_secs = match wait {
+                PredictionWait::Poll => 1,
+                // Never past the give-up time, when the prediction is stopped.
+                PredictionWait::Park { recheck_secs } => {
+                    let to_give_up = (deadlines.give_up_ms - replicate.platform.now_ms()) / 1000.0;
+                    u64::from(recheck_secs).min(to_give_up.ceil().max(1.0) as u64)
+                }
+            };
+            Err(RunError::StillRunning {
+                message: format!(
+                    "prediction {} is still {}; it will be resumed",
+                    prediction.id,
+                    prediction.status.as_str()
+                ),
+                recheck_in_secs,
+            })
+        }
     }
+}
+
+/// The recorded prediction: its end as its webhook reported it (no API call), else as Replicate reads now.
+async fn resume<R: Rpc, H: HttpClient, T: Timer, P: Platform>(
+    rpc: &R,
+    replicate: &Replicate<'_, H, T, P>,
+    generation: uuid::Uuid,
+    prediction_id: &str,
+    until: f64,
+) -> Result<Prediction, ReplicateError> {
+    // A database hiccup here only costs the API read the recorded outcome would have saved.
+    if let Ok(Some(p)) = recorded_outcome(rpc, generation).await {
+        if p.id == prediction_id && p.status.is_terminal() {
+            return Ok(p);
+        }
+    }
+    replicate.get(prediction_id, until).await
 }
 
 /// What a create of this generation sends.

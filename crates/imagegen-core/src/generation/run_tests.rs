@@ -23,6 +23,8 @@ struct Host {
     record_answer: RefCell<serde_json::Value>,
     /// Answers of begin_prediction_create in turn; when none are left, "create 1".
     intents: RefCell<VecDeque<serde_json::Value>>,
+    /// What recorded_prediction_outcome answers (a webhook's prediction, or null).
+    webhook_outcome: RefCell<serde_json::Value>,
 }
 
 impl Host {
@@ -34,6 +36,7 @@ impl Host {
             rpc_calls: RefCell::default(),
             record_answer: RefCell::new(serde_json::json!({"outcome": "recorded"})),
             intents: RefCell::default(),
+            webhook_outcome: RefCell::new(serde_json::Value::Null),
         }
     }
     fn intent(self, answer: serde_json::Value) -> Self {
@@ -71,10 +74,12 @@ impl Host {
             .map(|r| format!("{} {}", r.method, r.url))
             .collect()
     }
+    /// The database calls that change something (reading a webhook's outcome is left out).
     fn rpc(&self) -> Vec<String> {
         self.rpc_calls
             .borrow()
             .iter()
+            .filter(|(f, _)| f != "recorded_prediction_outcome")
             .map(|(f, a)| {
                 let values: Vec<String> = a[1..]
                     .iter()
@@ -138,6 +143,7 @@ impl Rpc for Host {
             .push((function.to_owned(), args.to_vec()));
         Ok(vec![match function {
             "record_prediction" => self.record_answer.borrow().clone(),
+            "recorded_prediction_outcome" => self.webhook_outcome.borrow().clone(),
             "begin_prediction_create" => self
                 .intents
                 .borrow_mut()
@@ -175,6 +181,15 @@ fn run(
     generation: &StoredGeneration,
     deadlines: Deadlines,
 ) -> Result<PredictionDone, RunError> {
+    run_waiting(host, generation, deadlines, PredictionWait::Poll)
+}
+
+fn run_waiting(
+    host: &Host,
+    generation: &StoredGeneration,
+    deadlines: Deadlines,
+    wait: PredictionWait,
+) -> Result<PredictionDone, RunError> {
     let api = ReplicateApi {
         base: "https://api.replicate.com/v1".into(),
         token: "r8".into(),
@@ -182,7 +197,7 @@ fn run(
     let replicate = Replicate::new(&api, host, host, host);
     let base = WebhookBase::parse(BASE).unwrap();
     block_on(run_prediction(
-        host, &replicate, generation, &base, deadlines,
+        host, &replicate, generation, &base, deadlines, wait,
     ))
 }
 
@@ -714,4 +729,99 @@ fn settings_the_catalog_no_longer_accepts_fail_clearly() {
         }) => assert!(message.contains("no longer supported")),
         other => panic!("{other:?}"),
     }
+}
+
+const PARK: PredictionWait = PredictionWait::Park { recheck_secs: 60 };
+
+#[test]
+fn in_webhook_mode_a_running_prediction_is_parked_after_its_create_not_polled() {
+    let host = Host::new().then(201, prediction("p1", "processing", None));
+    match run_waiting(&host, &generation(None), DEADLINES, PARK) {
+        Err(RunError::StillRunning {
+            recheck_in_secs, ..
+        }) => assert_eq!(recheck_in_secs, 60),
+        other => panic!("expected a park, got {other:?}"),
+    }
+    assert_eq!(
+        host.sent(),
+        ["POST https://api.replicate.com/v1/models/black-forest-labs/flux-schnell/predictions"],
+        "one create, no polling"
+    );
+    assert_eq!(
+        host.rpc(),
+        ["begin_prediction_create(2,null)", "record_prediction(p1)"],
+        "the id is recorded before the job parks"
+    );
+}
+
+#[test]
+fn a_prediction_done_within_the_create_is_not_parked() {
+    let host = Host::new().then(201, prediction("p1", "succeeded", None));
+    let done = run_waiting(&host, &generation(None), DEADLINES, PARK).unwrap();
+    assert_eq!(done.outputs, ["https://replicate.delivery/p/out-0.webp"]);
+}
+
+#[test]
+fn the_outcome_a_webhook_recorded_is_used_without_reading_replicate() {
+    let host = Host::new();
+    *host.webhook_outcome.borrow_mut() = prediction("p1", "succeeded", None);
+    let done = run_waiting(&host, &generation(Some("p1")), DEADLINES, PARK).unwrap();
+    assert!(done.resumed);
+    assert_eq!(done.outputs, ["https://replicate.delivery/p/out-0.webp"]);
+    assert!(host.sent().is_empty(), "no API call: {:?}", host.sent());
+
+    // A recorded outcome of another prediction (an earlier create's) is not this one's.
+    let host = Host::new().then(200, prediction("p2", "processing", None));
+    *host.webhook_outcome.borrow_mut() = prediction("p1", "succeeded", None);
+    let e = run_waiting(&host, &generation(Some("p2")), DEADLINES, PARK).unwrap_err();
+    assert!(matches!(e, RunError::StillRunning { .. }), "{e:?}");
+    assert_eq!(
+        host.sent(),
+        ["GET https://api.replicate.com/v1/predictions/p2"]
+    );
+}
+
+#[test]
+fn a_parked_prediction_whose_webhook_never_came_is_read_at_its_recheck() {
+    // The recheck: no outcome recorded, so Replicate is read once; finished, so the job goes on.
+    let host = Host::new().then(200, prediction("p1", "succeeded", None));
+    let done = run_waiting(&host, &generation(Some("p1")), DEADLINES, PARK).unwrap();
+    assert!(done.resumed);
+    assert_eq!(
+        host.sent(),
+        ["GET https://api.replicate.com/v1/predictions/p1"]
+    );
+}
+
+#[test]
+fn a_park_never_outlasts_the_give_up_time() {
+    let host = Host::new().then(200, prediction("p1", "processing", None));
+    let soon = Deadlines {
+        budget_ms: NOW + 140_000.0,
+        give_up_ms: NOW + 12_500.0,
+    };
+    match run_waiting(&host, &generation(Some("p1")), soon, PARK) {
+        Err(RunError::StillRunning {
+            recheck_in_secs, ..
+        }) => assert_eq!(recheck_in_secs, 13),
+        other => panic!("{other:?}"),
+    }
+    // Past it, the recheck cancels the prediction and fails the generation.
+    let host = Host::new()
+        .then(200, prediction("p1", "processing", None))
+        .then(200, prediction("p1", "canceled", None));
+    let late = Deadlines {
+        budget_ms: NOW + 140_000.0,
+        give_up_ms: NOW - 1.0,
+    };
+    match run_waiting(&host, &generation(Some("p1")), late, PARK) {
+        Err(RunError::Fail {
+            code: "prediction_timed_out",
+            ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(host
+        .sent()
+        .contains(&"POST https://api.replicate.com/v1/predictions/p1/cancel".to_owned()));
 }

@@ -21,6 +21,7 @@ use crate::config::AppContext;
 use crate::db::generation as db;
 use crate::db::queue;
 use crate::error::ApiError;
+use crate::generation::PredictionWait;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{HttpClient, HttpRequest, Platform, RequestBody, Rpc, StreamCopy, Timer};
@@ -176,7 +177,8 @@ async fn drive<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
                 .map_err(|e| database(log, e))?;
         let claimed = !jobs.is_empty();
         for job in jobs {
-            let result = run_job(host, config, &job, deadline).await;
+            // The caller waits for the image: its prediction is polled, whatever the worker's mode.
+            let result = run_job(host, config, &job, deadline, PredictionWait::Poll).await;
             finish(host, &worker, &job, &result).await;
         }
         let generation = load(host, generation_id, log).await?;

@@ -5,6 +5,7 @@ pub mod legacy_wait;
 pub mod models;
 pub mod process_generation;
 pub mod process_jobs;
+pub mod replicate_webhook;
 pub mod start_generation;
 mod usage;
 

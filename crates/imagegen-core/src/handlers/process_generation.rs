@@ -13,7 +13,9 @@ use crate::config::AppContext;
 use crate::db::generation as db;
 use crate::error::ApiError;
 use crate::failure;
-use crate::generation::{run_prediction, run_standalone, Deadlines, PredictionDone, RunError};
+use crate::generation::{
+    run_prediction, run_standalone, Deadlines, PredictionDone, PredictionWait, RunError,
+};
 use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::image_input::{self, check_input_image, ProbeError};
@@ -149,7 +151,9 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
         .await
         .map_err(|e| input_image_error(e, log))?;
     let deadlines = Deadlines::for_generation(&ctx.config, &generation.created_at, now, budget_ms);
-    match run_prediction(host, &replicate, &generation, webhook_base, deadlines).await {
+    // The caller waits for the answer: poll, whatever the worker's mode.
+    let wait = PredictionWait::Poll;
+    match run_prediction(host, &replicate, &generation, webhook_base, deadlines, wait).await {
         Ok(done) => {
             let p = &done.prediction;
             let size = (
@@ -177,7 +181,7 @@ async fn run<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
             }
             Ok(Response::json(200, body.to_string()))
         }
-        Err(RunError::StillRunning { message }) => {
+        Err(RunError::StillRunning { message, .. }) => {
             log.detail = Some(message);
             let e = ApiError::new(
                 503,

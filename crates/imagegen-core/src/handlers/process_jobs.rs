@@ -16,7 +16,7 @@ use crate::handlers::database_error;
 use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{HttpClient, HttpRequest, Platform, Rpc, StreamCopy, Timer};
-use crate::worker::{run_job, HeldJobs, JobResult, Lifetime};
+use crate::worker::{prediction_wait, run_job, HeldJobs, JobResult, Lifetime};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
@@ -225,7 +225,7 @@ pub async fn drain<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     let start = |job: Job| {
         async move {
             let t0 = host.monotonic_ms();
-            let result = run_job(host, config, &job, budget_ms).await;
+            let result = run_job(host, config, &job, budget_ms, prediction_wait(config)).await;
             (job, result, host.monotonic_ms() - t0)
         }
         .boxed_local()
@@ -290,7 +290,7 @@ pub async fn drain<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         }
     }
     let count = |o: &str| reports.iter().filter(|r| r.outcome == o).count();
-    // Jobs that ended in an error (retried or failed); a deferred job is still running at Replicate.
+    // Jobs that ended in an error (retried or failed); a deferred or parked job's prediction still runs.
     let errors = count("retrying") + count("failed");
     let summary = serde_json::json!({
         "level": if claim_error.is_some() { "warn" } else { "info" },
@@ -302,6 +302,7 @@ pub async fn drain<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
         "completed": count("completed"),
         "retrying": count("retrying"),
         "deferred": count("deferred"),
+        "parked": count("parked"),
         "failed": count("failed"),
         "lease_lost": count("lease_lost"),
         "claim_error": claim_error,
@@ -322,12 +323,16 @@ pub(crate) async fn finish<S: Rpc>(
         JobResult::Defer { delay_secs, .. } => {
             queue::defer(host, job.id, worker, *delay_secs).await
         }
+        JobResult::Park { recheck_secs, .. } => {
+            queue::park(host, job.id, worker, *recheck_secs).await
+        }
         _ => queue::complete(host, job.id, worker, &result.completion()).await,
     };
     match recorded {
         Ok(CompleteOutcome::Completed) => "completed",
         Ok(CompleteOutcome::Retrying) => "retrying",
         Ok(CompleteOutcome::Deferred) => "deferred",
+        Ok(CompleteOutcome::Parked) => "parked",
         Ok(CompleteOutcome::Failed) => "failed",
         Ok(CompleteOutcome::LeaseLost) => "lease_lost",
         Ok(CompleteOutcome::NotFound) => "not_found",

@@ -7,7 +7,7 @@
 //!   with exponential backoff and jitter (the official JS client retries back to back);
 //! - polling starts at 500 ms, as the official clients do, and slows down to 5 s for long predictions.
 
-use super::{ModelSchema, OwnerMark, Prediction, PredictionList, Problem};
+use super::{ModelSchema, OwnerMark, Prediction, PredictionList, Problem, WebhookSecret};
 use crate::ports::{HttpClient, HttpError, HttpRequest, HttpResponse, Platform, Timer};
 use serde_json::Value;
 
@@ -218,6 +218,25 @@ impl<'a, H: HttpClient, T: Timer, P: Platform> Replicate<'a, H, T, P> {
         let response = self.get_with_retries(&url, deadline_ms).await?;
         parse_prediction(&response)
             .map_err(|e| ReplicateError::Transient(format!("unreadable prediction: {e}")))
+    }
+
+    /// The account's webhook signing secret: `GET /v1/webhooks/default/secret` answers
+    /// `{"key": "whsec_…"}`.
+    pub async fn webhook_secret(&self, deadline_ms: f64) -> Result<WebhookSecret, ReplicateError> {
+        let url = format!("{}/webhooks/default/secret", self.api.base);
+        let response = self.get_with_retries(&url, deadline_ms).await?;
+        #[derive(serde::Deserialize)]
+        struct SecretBody {
+            key: String,
+        }
+        serde_json::from_slice::<SecretBody>(&response.body)
+            .ok()
+            .and_then(|b| WebhookSecret::parse(&b.key).ok())
+            .ok_or_else(|| {
+                ReplicateError::Transient(
+                    "the webhook secret Replicate answered is not a whsec_ key".into(),
+                )
+            })
     }
 
     /// Asks Replicate to stop a prediction (best effort: the answer is not needed).

@@ -1,5 +1,7 @@
 //! The generate-image job: the generation becomes processing, its prediction runs (the same code as the
-//! process-generation function), and on success a download-image job takes the outputs to Storage.
+//! process-generation function), and on success a download-image job takes the outputs to Storage. In
+//! webhook mode a prediction still running after its create is parked (the job gives its slot back until
+//! the webhook or the recheck brings it back).
 
 use super::download::DownloadPayload;
 use super::JobResult;
@@ -7,7 +9,7 @@ use crate::config::Config;
 use crate::db::generation as db;
 use crate::db::queue;
 use crate::failure::{self, DATABASE_ERROR, MISCONFIGURED, SERVICE_BUSY};
-use crate::generation::{run_prediction, Deadlines, RunError};
+use crate::generation::{run_prediction, Deadlines, PredictionWait, RunError};
 use crate::image_input::{self, ProbeError};
 use crate::ports::{HttpClient, Platform, Rpc, Timer};
 use crate::replicate::client::Replicate;
@@ -18,6 +20,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     config: &Config,
     generation_id: Uuid,
     budget_ms: f64,
+    wait: PredictionWait,
 ) -> JobResult {
     let Some(api) = config.replicate.as_ref() else {
         return JobResult::retry(
@@ -38,6 +41,22 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
         Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
         Err(e) => return JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
     };
+    if let ("failed", Some(prediction)) = (
+        generation.status.as_str(),
+        generation.replicate_prediction_id.as_deref(),
+    ) {
+        // Cancelled while its prediction ran parked (the cancel trigger made this job due): stop it, or
+        // it runs on and is billed. Best effort: cancelling a finished prediction changes nothing.
+        let stopped = Replicate::new(api, host, host, host)
+            .cancel(prediction)
+            .await
+            .is_ok();
+        return JobResult::done(serde_json::json!({
+            "skipped": "generation already failed",
+            "cancelled_prediction": prediction,
+            "cancel_sent": stopped,
+        }));
+    }
     if generation.status == "completed" || generation.status == "failed" {
         return JobResult::done(
             serde_json::json!({"skipped": format!("generation already {}", generation.status)}),
@@ -56,7 +75,7 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     let deadlines =
         Deadlines::for_generation(config, &generation.created_at, host.now_ms(), budget_ms);
     let replicate = Replicate::new(api, host, host, host);
-    match run_prediction(host, &replicate, &generation, webhook_base, deadlines).await {
+    match run_prediction(host, &replicate, &generation, webhook_base, deadlines, wait).await {
         Ok(done) => {
             let payload = DownloadPayload {
                 generation_id,
@@ -81,9 +100,18 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
                 Err(e) => JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
             }
         }
-        Err(RunError::StillRunning { message }) => JobResult::Defer {
+        Err(RunError::StillRunning {
             message,
-            delay_secs: 1,
+            recheck_in_secs,
+        }) => match wait {
+            PredictionWait::Poll => JobResult::Defer {
+                message,
+                delay_secs: recheck_in_secs,
+            },
+            PredictionWait::Park { .. } => JobResult::Park {
+                message,
+                recheck_secs: recheck_in_secs,
+            },
         },
         Err(RunError::Retry {
             message,

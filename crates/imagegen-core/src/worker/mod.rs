@@ -11,9 +11,21 @@ pub use download::DownloadPayload;
 pub use held::HeldJobs;
 pub use lifetime::Lifetime;
 
+/// How the worker waits for running predictions with these settings: parked in webhook mode, else polled.
+pub fn prediction_wait(config: &Config) -> PredictionWait {
+    if config.webhooks.park {
+        PredictionWait::Park {
+            recheck_secs: config.webhooks.recheck_secs,
+        }
+    } else {
+        PredictionWait::Poll
+    }
+}
+
 use crate::config::Config;
 use crate::db::queue::{Completion, Job};
 use crate::failure::{self, Failure};
+use crate::generation::PredictionWait;
 use crate::ports::{HttpClient, Platform, Rpc, StreamCopy, Timer};
 use futures_util::future::{select, Either};
 use futures_util::FutureExt;
@@ -32,6 +44,12 @@ pub enum JobResult {
     Defer {
         message: String,
         delay_secs: u64,
+    },
+    /// Webhook mode: the prediction runs on at Replicate; its webhook brings the job back, or the recheck
+    /// after `recheck_secs` does (`park_job`, no attempt spent).
+    Park {
+        message: String,
+        recheck_secs: u64,
     },
     /// Final; the failure's user message goes on the job and the generation, its detail on the job.
     Fail(Failure),
@@ -60,7 +78,7 @@ impl JobResult {
         match self {
             Self::Done(_) => None,
             Self::Retry { failure, .. } | Self::Fail(failure) => Some(failure.to_string()),
-            Self::Defer { message, .. } => Some(message.clone()),
+            Self::Defer { message, .. } | Self::Park { message, .. } => Some(message.clone()),
         }
     }
 
@@ -82,10 +100,14 @@ impl JobResult {
                 retry_in_secs,
             } => failed(failure, true, *retry_in_secs),
             Self::Fail(failure) => failed(failure, false, None),
-            // Sent with defer_job by process-jobs; as a completion it is a plain retry.
+            // Sent with defer_job / park_job by process-jobs; as a completion it is a plain retry.
             Self::Defer {
                 message,
                 delay_secs,
+            }
+            | Self::Park {
+                message,
+                recheck_secs: delay_secs,
             } => failed(
                 &Failure::new(failure::SERVICE_BUSY, message.clone()),
                 true,
@@ -95,16 +117,18 @@ impl JobResult {
     }
 }
 
-/// Runs one claimed job until it ends or `budget_ms` passes.
+/// Runs one claimed job until it ends or `budget_ms` passes; a running prediction is waited for as `wait`
+/// says.
 pub async fn run_job<S: Platform + Rpc + HttpClient + Timer + StreamCopy>(
     host: &S,
     config: &Config,
     job: &Job,
     budget_ms: f64,
+    wait: PredictionWait,
 ) -> JobResult {
     match job.job_type.as_str() {
         "generate-image" => match generation_id(&job.payload) {
-            Some(id) => generate::run(host, config, id, budget_ms).await,
+            Some(id) => generate::run(host, config, id, budget_ms, wait).await,
             None => JobResult::fail(
                 failure::JOB_FAILED,
                 "generate-image job without a valid generation_id",

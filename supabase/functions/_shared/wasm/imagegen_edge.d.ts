@@ -58,6 +58,11 @@ export class EdgeApp {
      */
     processJobs(request: Request): Promise<any>;
     /**
+     * `replicate-webhook`: Replicate's signed `completed` delivery; records the prediction's end and
+     * wakes the worker when a parked job became due.
+     */
+    replicateWebhook(request: Request): Promise<any>;
+    /**
      * `start-generation`: resolves to a `Response`; never rejects for request errors.
      */
     startGeneration(request: Request): Promise<any>;
@@ -83,6 +88,7 @@ export interface InitOutput {
     readonly edgeapp_new: (a: any) => number;
     readonly edgeapp_processGeneration: (a: number, b: any) => any;
     readonly edgeapp_processJobs: (a: number, b: any) => any;
+    readonly edgeapp_replicateWebhook: (a: number, b: any) => any;
     readonly edgeapp_startGeneration: (a: number, b: any) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h1c63c6372677919a: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__hb75119badfe1c789: (a: number, b: number, c: any) => [number, number];

@@ -110,6 +110,16 @@ export class EdgeApp {
         return ret;
     }
     /**
+     * `replicate-webhook`: Replicate's signed `completed` delivery; records the prediction's end and
+     * wakes the worker when a parked job became due.
+     * @param {Request} request
+     * @returns {Promise<any>}
+     */
+    replicateWebhook(request) {
+        const ret = wasm.edgeapp_replicateWebhook(this.__wbg_ptr, request);
+        return ret;
+    }
+    /**
      * `start-generation`: resolves to a `Response`; never rejects for request errors.
      * @param {Request} request
      * @returns {Promise<any>}
@@ -515,7 +525,7 @@ function __wbg_get_imports() {
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 148, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 162, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hb75119badfe1c789);
             return ret;
         },

@@ -11,6 +11,7 @@ export const edgeapp_modelsRows: () => [number, number];
 export const edgeapp_new: (a: any) => number;
 export const edgeapp_processGeneration: (a: number, b: any) => any;
 export const edgeapp_processJobs: (a: number, b: any) => any;
+export const edgeapp_replicateWebhook: (a: number, b: any) => any;
 export const edgeapp_startGeneration: (a: number, b: any) => any;
 export const wasm_bindgen__convert__closures_____invoke__h1c63c6372677919a: (a: number, b: number, c: any, d: any) => void;
 export const wasm_bindgen__convert__closures_____invoke__hb75119badfe1c789: (a: number, b: number, c: any) => [number, number];
