@@ -48,29 +48,17 @@ pub fn spawn_queue(
     tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
             let fault = lock(&app.faults).webhook(job.event, model, &mut || app.roll());
-            match fault {
-                WebhookFault::Drop => {
-                    let mut c = app.counters();
-                    c.webhook_dropped += 1;
-                    Counters::bump(&mut c.faults_fired, FaultKind::Drop.as_str());
+            count_fired(&app, fault);
+            if let WebhookFault::Send { hold_ms, duplicate } = fault {
+                if let Some(ms) = hold_ms {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
-                WebhookFault::Send { hold_ms, duplicate } => {
-                    if let Some(ms) = hold_ms {
-                        Counters::bump(&mut app.counters().faults_fired, FaultKind::Slow.as_str());
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                    }
-                    let id = app.ids.message_id();
-                    deliver_with_retries(&app, &url, &id, &job).await;
-                    if duplicate {
-                        {
-                            let mut c = app.counters();
-                            c.webhook_duplicated += 1;
-                            Counters::bump(&mut c.faults_fired, FaultKind::Duplicate.as_str());
-                        }
-                        // One more attempt under the same id, as Replicate re-sending after a 2xx it
-                        // never saw would make; it is not retried itself.
-                        deliver(&app, &url, &id, &job.body).await;
-                    }
+                let id = app.ids.message_id();
+                deliver_with_retries(&app, &url, &id, &job).await;
+                if duplicate {
+                    // One more attempt under the same id, as Replicate re-sending after a 2xx it never
+                    // saw would make; it is not retried itself.
+                    deliver(&app, &url, &id, &job.body).await;
                 }
             }
             if job.event == WebhookEvent::Completed {
@@ -79,6 +67,27 @@ pub fn spawn_queue(
         }
     });
     tx
+}
+
+/// Counts the webhook faults that fired, when they fire (before any hold), so a reader of the counters
+/// who has seen a first copy knows whether a second one is coming.
+fn count_fired(app: &App, fault: WebhookFault) {
+    let (dropped, held, duplicated) = match fault {
+        WebhookFault::Drop => (true, false, false),
+        WebhookFault::Send { hold_ms, duplicate } => (false, hold_ms.is_some(), duplicate),
+    };
+    let mut c = app.counters();
+    c.webhook_dropped += u64::from(dropped);
+    c.webhook_duplicated += u64::from(duplicated);
+    for (fired, kind) in [
+        (dropped, FaultKind::Drop),
+        (held, FaultKind::Slow),
+        (duplicated, FaultKind::Duplicate),
+    ] {
+        if fired {
+            Counters::bump(&mut c.faults_fired, kind.as_str());
+        }
+    }
 }
 
 /// Sends `job` under `id`; a `completed` event is retried with doubling delays until accepted or the
