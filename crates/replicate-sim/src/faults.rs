@@ -289,6 +289,8 @@ impl FaultBook {
         mut want: impl FnMut(&FaultRule) -> bool,
         roll: &mut dyn FnMut() -> f64,
     ) -> Option<FaultRule> {
+        // `any` means the requests the simulator serves; webhooks are sent, not served, and an existing
+        // `slow` rule on `any` must not start holding them.
         let i = self.rules.iter().position(|r| {
             want(r)
                 && (r.on == target || (r.on == Target::Any && target != Target::Webhook))
