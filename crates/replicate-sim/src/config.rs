@@ -485,4 +485,35 @@ mod tests {
         assert_eq!(s.latency.len(), 1);
         assert_eq!(s.latency_of("google/imagen-4-fast").median_ms, 4_000);
     }
+
+    #[test]
+    fn webhook_faults_arm_from_env_and_flags_and_bad_ones_are_named() {
+        let env = vec![(
+            "REPLICATE_SIM_FAULTS".to_string(),
+            r#"[{"kind": "drop", "on": "webhook", "times": 1}]"#.to_string(),
+        )];
+        let c = Config::from_env_and_args(env, Vec::new()).unwrap();
+        assert_eq!(
+            (c.faults.len(), c.faults[0].kind, c.faults[0].on),
+            (1, crate::FaultKind::Drop, crate::Target::Webhook)
+        );
+        let c = Config::from_env_and_args(
+            Vec::new(),
+            strings(&[r#"--faults=[{"kind": "duplicate", "on": "webhook", "event": "start"}]"#]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.faults[0].event,
+            Some(imagegen_core::replicate::WebhookEvent::Start)
+        );
+        let err = Config::from_env_and_args(
+            Vec::new(),
+            strings(&["--faults", r#"[{"kind": "drop", "on": "create"}]"#]),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("--faults: fault 0: drop faults apply to webhook deliveries"),
+            "{err}"
+        );
+    }
 }

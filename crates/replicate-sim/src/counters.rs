@@ -46,6 +46,10 @@ pub struct Counters {
     pub webhook_failed_attempts: u64,
     /// `completed` webhooks given up on after every retry.
     pub webhook_gave_up: u64,
+    /// Deliveries never sent (nor retried) because a `drop` fault fired.
+    pub webhook_dropped: u64,
+    /// Deliveries sent a second time under the same `webhook-id` because a `duplicate` fault fired.
+    pub webhook_duplicated: u64,
     pub files_served: u64,
     #[serde(skip)]
     seen: HashMap<u64, u32>,

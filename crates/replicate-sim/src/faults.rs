@@ -10,7 +10,16 @@
 //! starting, never runs: not billed; E6716 by default), `stuck` (never leaves `starting`). A file fault,
 //! `redirect`, answers an output download with `302 Location: <location>` (default: the same file again),
 //! as a CDN in front of the files might: a client must check where it is sent before following.
+//!
+//! Webhook faults (`on: "webhook"`; a rule `on: "any"` never touches webhooks) act on one prediction's
+//! delivery of one event — `completed` unless the rule names another `event` — decided once, so they
+//! cover that delivery's retries too: `drop` (never sent, nor retried: the lost webhook; the prediction
+//! still completes and a GET shows it), `duplicate` (sent once more after it was delivered or given up,
+//! under the same `webhook-id` with a fresh timestamp and signature, as Replicate retrying after a lost
+//! 2xx would), `slow` (held `delay_ms` before it is sent; the prediction's later events wait behind it,
+//! as deliveries stay in order). A dropped delivery does not use up a `slow` rule.
 
+use imagegen_core::replicate::WebhookEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,6 +37,8 @@ pub enum FaultKind {
     StartFail,
     Stuck,
     Redirect,
+    Drop,
+    Duplicate,
 }
 
 impl FaultKind {
@@ -37,6 +48,29 @@ impl FaultKind {
             self,
             Self::Nsfw | Self::NsfwPartial | Self::Fail | Self::StartFail | Self::Stuck
         )
+    }
+
+    /// Whether the rule can act on a webhook delivery (`on: "webhook"`).
+    pub fn applies_to_webhooks(self) -> bool {
+        matches!(self, Self::Drop | Self::Duplicate | Self::Slow)
+    }
+
+    /// The wire spelling, as counted in `faults_fired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Throttle => "throttle",
+            Self::Status => "status",
+            Self::Reset => "reset",
+            Self::Slow => "slow",
+            Self::Nsfw => "nsfw",
+            Self::NsfwPartial => "nsfw_partial",
+            Self::Fail => "fail",
+            Self::StartFail => "start_fail",
+            Self::Stuck => "stuck",
+            Self::Redirect => "redirect",
+            Self::Drop => "drop",
+            Self::Duplicate => "duplicate",
+        }
     }
 }
 
@@ -59,6 +93,8 @@ pub enum Target {
     Secret,
     /// Output file downloads.
     File,
+    /// Webhook deliveries the simulator sends (not matched by `any`).
+    Webhook,
 }
 
 /// One armed fault.
@@ -95,6 +131,9 @@ pub struct FaultRule {
     /// `redirect`: the `Location` sent (absolute or relative); absent = the requested file again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// `on: "webhook"`: the event whose delivery is hit; absent = `completed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<WebhookEvent>,
 }
 
 impl FaultRule {
@@ -115,6 +154,22 @@ impl FaultRule {
             if self.kind != FaultKind::Status || !(500..=599).contains(&s) {
                 return Err("status is for kind \"status\" and must be 500–599".into());
             }
+        }
+        if matches!(self.kind, FaultKind::Drop | FaultKind::Duplicate) && self.on != Target::Webhook
+        {
+            return Err(format!(
+                "{} faults apply to webhook deliveries (on: \"webhook\")",
+                self.kind.as_str()
+            ));
+        }
+        if self.on == Target::Webhook && !self.kind.applies_to_webhooks() {
+            return Err(format!(
+                "{} faults do not apply to webhook deliveries; use drop, duplicate or slow",
+                self.kind.as_str()
+            ));
+        }
+        if self.event.is_some() && self.on != Target::Webhook {
+            return Err("event is for faults on webhook deliveries (on: \"webhook\")".into());
         }
         if self.kind == FaultKind::Redirect && self.on != Target::File {
             return Err("redirect faults apply to file downloads (on: \"file\")".into());
@@ -183,6 +238,27 @@ pub enum PredictionFault {
     Stuck,
 }
 
+/// What fired webhook faults do to one delivery (one event of one prediction, retries included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFault {
+    /// Never sent, nor retried.
+    Drop,
+    /// Held `hold_ms` (when a `slow` rule fired) before the first attempt; with `duplicate`, sent once
+    /// more afterwards.
+    Send {
+        hold_ms: Option<u64>,
+        duplicate: bool,
+    },
+}
+
+impl WebhookFault {
+    /// A delivery no rule touched.
+    pub const NONE: Self = Self::Send {
+        hold_ms: None,
+        duplicate: false,
+    };
+}
+
 /// The armed rules.
 #[derive(Debug, Default)]
 pub struct FaultBook {
@@ -213,9 +289,11 @@ impl FaultBook {
         mut want: impl FnMut(&FaultRule) -> bool,
         roll: &mut dyn FnMut() -> f64,
     ) -> Option<FaultRule> {
+        // `any` means the requests the simulator serves; webhooks are sent, not served, and an existing
+        // `slow` rule on `any` must not start holding them.
         let i = self.rules.iter().position(|r| {
             want(r)
-                && (r.on == Target::Any || r.on == target)
+                && (r.on == target || (r.on == Target::Any && target != Target::Webhook))
                 && r.model.as_deref().is_none_or(|m| Some(m) == model)
                 && r.times != Some(0)
                 && r.probability.is_none_or(|p| roll() < p)
@@ -275,6 +353,36 @@ impl FaultBook {
             FaultKind::Status => RequestFault::Status(rule.status.unwrap_or(503)),
             _ => RequestFault::Reset,
         })
+    }
+
+    /// What webhook faults do to the delivery of `event` for a prediction of `model`. A `drop` or
+    /// `duplicate` rule is looked for first, so a dropped delivery leaves `slow` rules armed.
+    pub fn webhook(
+        &mut self,
+        event: WebhookEvent,
+        model: &str,
+        roll: &mut dyn FnMut() -> f64,
+    ) -> WebhookFault {
+        let for_event = |r: &FaultRule| r.event.unwrap_or(WebhookEvent::Completed) == event;
+        let fate = self.fire(
+            Target::Webhook,
+            Some(model),
+            |r| matches!(r.kind, FaultKind::Drop | FaultKind::Duplicate) && for_event(r),
+            roll,
+        );
+        if fate.as_ref().is_some_and(|r| r.kind == FaultKind::Drop) {
+            return WebhookFault::Drop;
+        }
+        let slow = self.fire(
+            Target::Webhook,
+            Some(model),
+            |r| r.kind == FaultKind::Slow && for_event(r),
+            roll,
+        );
+        WebhookFault::Send {
+            hold_ms: slow.map(|r| r.delay_ms.unwrap_or(2000)),
+            duplicate: fate.is_some(),
+        }
     }
 
     /// The prediction fault for a create of `model`, if one fires.
@@ -410,6 +518,107 @@ mod tests {
             json!({"kind": "redirect", "on": "file", "location": "http://a b/"}),
         ] {
             assert!(parse_rules(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn webhook_faults_hit_their_event_only_and_never_through_any() {
+        use WebhookEvent::{Completed, Output, Start};
+        let imagen = "google/imagen-4";
+        let mut book = FaultBook::default();
+        book.add(parse_rules(&json!({"kind": "slow", "delay_ms": 5})).unwrap());
+        assert_eq!(
+            book.webhook(Completed, imagen, &mut always),
+            WebhookFault::NONE,
+            "a rule on any is for requests, not webhooks"
+        );
+        book.clear();
+        book.add(
+            parse_rules(&json!([
+                {"kind": "drop", "on": "webhook", "times": 1, "model": "google/nano-banana"},
+                {"kind": "drop", "on": "webhook", "times": 1},
+                {"kind": "slow", "on": "webhook", "times": 1, "delay_ms": 70},
+                {"kind": "duplicate", "on": "webhook", "times": 1, "event": "start"}
+            ]))
+            .unwrap(),
+        );
+        assert_eq!(
+            book.webhook(Output, imagen, &mut always),
+            WebhookFault::NONE,
+            "completed by default"
+        );
+        assert_eq!(
+            book.webhook(Completed, imagen, &mut always),
+            WebhookFault::Drop
+        );
+        assert_eq!(
+            book.webhook(Completed, imagen, &mut always),
+            WebhookFault::Send {
+                hold_ms: Some(70),
+                duplicate: false
+            },
+            "the drop fired once and left the slow rule armed"
+        );
+        assert_eq!(
+            book.webhook(Start, imagen, &mut always),
+            WebhookFault::Send {
+                hold_ms: None,
+                duplicate: true
+            }
+        );
+        assert_eq!(
+            book.webhook(Completed, "google/nano-banana", &mut always),
+            WebhookFault::Drop
+        );
+        assert!(book.rules().is_empty());
+    }
+
+    #[test]
+    fn nonsense_webhook_rules_are_refused_with_a_reason() {
+        for (bad, reason) in [
+            (json!({"kind": "drop"}), "on: \"webhook\""),
+            (json!({"kind": "drop", "on": "create"}), "on: \"webhook\""),
+            (json!({"kind": "duplicate", "on": "get"}), "on: \"webhook\""),
+            (
+                json!({"kind": "throttle", "on": "webhook"}),
+                "drop, duplicate or slow",
+            ),
+            (
+                json!({"kind": "status", "on": "webhook"}),
+                "drop, duplicate or slow",
+            ),
+            (
+                json!({"kind": "reset", "on": "webhook"}),
+                "drop, duplicate or slow",
+            ),
+            (
+                json!({"kind": "redirect", "on": "webhook"}),
+                "drop, duplicate or slow",
+            ),
+            (json!({"kind": "stuck", "on": "webhook"}), "creates only"),
+            (json!({"kind": "slow", "event": "start"}), "event is for"),
+            (
+                json!({"kind": "status", "on": "create", "event": "completed"}),
+                "event is for",
+            ),
+            (
+                json!({"kind": "drop", "on": "webhook", "event": "done"}),
+                "unknown variant",
+            ),
+            (
+                json!({"kind": "drop", "on": "webhook", "after": true}),
+                "after: true",
+            ),
+        ] {
+            let err = parse_rules(&bad).expect_err(&bad.to_string());
+            assert!(err.contains(reason), "{bad}: {err}");
+        }
+        for good in [
+            json!({"kind": "drop", "on": "webhook", "event": "output", "probability": 0.5}),
+            json!({"kind": "duplicate", "on": "webhook", "model": "google/imagen-4"}),
+            json!({"kind": "slow", "on": "webhook", "delay_ms": 10, "event": "logs"}),
+        ] {
+            assert!(parse_rules(&good).is_ok(), "{good}");
         }
     }
 }

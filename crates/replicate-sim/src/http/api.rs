@@ -335,7 +335,7 @@ async fn create(
     let (status_tx, mut status_rx) = tokio::sync::watch::channel(PredictionStatus::Starting);
     let hooks = webhook
         .clone()
-        .map(|url| crate::webhooks::spawn_queue(app.clone(), url));
+        .map(|url| crate::webhooks::spawn_queue(app.clone(), url, model.id));
     app.counters()
         .record_create(model.id, &input, webhook.as_deref());
     app.insert(Record {

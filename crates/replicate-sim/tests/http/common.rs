@@ -176,6 +176,18 @@ impl Sim {
         self.admin(Method::GET, "stats", None).await.json()
     }
 
+    /// Polls `/admin/stats` until `pred` holds for them (every 20 ms, up to 20 s).
+    pub async fn wait_stats(&self, pred: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..1000 {
+            let stats = self.stats().await;
+            if pred(&stats) {
+                return stats;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("stats never matched: {:#}", self.stats().await)
+    }
+
     pub async fn fault(&self, rule: Value) {
         let r = self.admin(Method::POST, "faults", Some(&rule)).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
@@ -192,6 +204,9 @@ impl Sim {
 pub struct Hook {
     pub headers: hyper::HeaderMap,
     pub body: Bytes,
+    /// When the receiver had read it (for ordering against other events, never for durations' upper
+    /// bounds).
+    pub received_at: std::time::Instant,
 }
 
 impl Hook {
@@ -235,6 +250,7 @@ impl Receiver {
                                 h.lock().unwrap().push(Hook {
                                     headers: parts.headers,
                                     body,
+                                    received_at: std::time::Instant::now(),
                                 });
                                 let status = {
                                     let mut s = s.lock().unwrap();

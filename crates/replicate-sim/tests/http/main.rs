@@ -10,4 +10,5 @@ mod lifecycle;
 mod limits;
 mod outputs;
 mod validation;
+mod webhook_faults;
 mod webhooks;

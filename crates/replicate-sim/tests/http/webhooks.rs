@@ -13,7 +13,7 @@ use crate::common::{spawn, Receiver};
 
 /// The documented algorithm, written out independently of the crate: base64(HMAC-SHA256(key, "id.ts.body"))
 /// keyed by the base64-decoded part after `whsec_`.
-fn reference_signature(secret: &str, id: &str, ts: &str, body: &[u8]) -> String {
+pub fn reference_signature(secret: &str, id: &str, ts: &str, body: &[u8]) -> String {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap())
         .unwrap();
