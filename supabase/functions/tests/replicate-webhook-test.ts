@@ -46,7 +46,8 @@ async function finished(stack: Stack, id: string, ms = 60_000): Promise<Row> {
 async function parked(stack: Stack, id: string): Promise<Row> {
   let job: Row = {};
   await waitFor("the job to park", async () => {
-    [job] = await stack.sql`select j.status, j.attempt_number, j.run_at > now() + interval '30 seconds' as later,
+    [job] = await stack
+      .sql`select j.status, j.attempt_number, j.run_at > now() + interval '30 seconds' as later,
                                    g.replicate_prediction_id as prediction
                               from job_queue j join image_generations g on g.id = (j.payload->>'generation_id')::uuid
                              where j.job_type = 'generate-image' and g.id = ${id}`;
@@ -121,23 +122,32 @@ async function deliver(
 Deno.test("webhooks: a 3-minute model completes through its webhook; the job is parked, never polled", async () => {
   // 3 minutes at time scale 0.1 (18 s real): the create's 5 s hold ends with the prediction running, the
   // job parks with a 10-minute recheck, and only the webhook can bring it back.
-  await withSimulatorStack(["--latency", "*=180000:0", "--time-scale", "0.1"], WEBHOOKS, async (stack, sim) => {
-    const user = await stack.newUser();
-    const id = await start(stack, user);
-    const job = await parked(stack, id);
-    assertEquals(job.attempt_number, 0, "parking spent no attempt");
-    const row = await finished(stack, id);
-    assertEquals(row.status, "completed", String(row.error_message));
-    assert(String(row.image_url).includes("/storage/v1/object/public/"), "stored");
-    const stats = await simStats(sim);
-    assertEquals([stats.creates, stats.gets, stats.lists], [1, 0, 0], "one create, never read again");
-    assertEquals(stats.delivered, 1);
-    const deliveries = await stack.sql`select outcome from replicate_webhook_deliveries`;
-    assertEquals(deliveries.map((d) => d.outcome), ["recorded"]);
-    const drains = stack.logs.filter((l) => l.includes('"drain finished"')).map((l) => JSON.parse(l));
-    assertEquals(drains.reduce((n, d) => n + d.parked, 0), 1, "parked once");
-    assert(drains.every((d) => d.errors === 0), JSON.stringify(drains));
-  });
+  await withSimulatorStack(
+    ["--latency", "*=180000:0", "--time-scale", "0.1"],
+    WEBHOOKS,
+    async (stack, sim) => {
+      // Replicate may deliver the same webhook twice (a retry after an answer it did not see).
+      await sim.admin("POST", "faults", { kind: "duplicate", on: "webhook" });
+      const user = await stack.newUser();
+      const id = await start(stack, user);
+      const job = await parked(stack, id);
+      assertEquals(job.attempt_number, 0, "parking spent no attempt");
+      const row = await finished(stack, id);
+      assertEquals(row.status, "completed", String(row.error_message));
+      assert(String(row.image_url).includes("/storage/v1/object/public/"), "stored");
+      const stats = await simStats(sim);
+      assertEquals([stats.creates, stats.gets, stats.lists], [1, 0, 0], "one create, never read again");
+      await waitFor("the duplicate delivery", async () => (await simStats(sim)).delivered === 2);
+      const deliveries = await stack.sql`select outcome from replicate_webhook_deliveries`;
+      assertEquals(deliveries.map((d) => d.outcome), ["recorded"], "the duplicate recorded nothing");
+      const [counts] = await stack.sql`select (select count(*)::int from images) as images,
+        (select count(*)::int from job_queue where job_type = 'download-image') as downloads`;
+      assertEquals(counts, { images: 1, downloads: 1 }, "stored once");
+      const drains = stack.logs.filter((l) => l.includes('"drain finished"')).map((l) => JSON.parse(l));
+      assertEquals(drains.reduce((n, d) => n + d.parked, 0), 1, "parked once");
+      assert(drains.every((d) => d.errors === 0), JSON.stringify(drains));
+    },
+  );
 });
 
 Deno.test("webhooks: forged, stale, replayed and out-of-order deliveries change nothing", async () => {
@@ -151,10 +161,15 @@ Deno.test("webhooks: forged, stale, replayed and out-of-order deliveries change 
       const id = await start(stack, user);
       const { prediction } = await parked(stack, id);
       let done: Row = {};
-      await waitFor("the prediction to finish", async () => {
-        done = await simPrediction(sim, String(prediction));
-        return done.status === "succeeded";
-      }, 30_000, 250);
+      await waitFor(
+        "the prediction to finish",
+        async () => {
+          done = await simPrediction(sim, String(prediction));
+          return done.status === "succeeded";
+        },
+        30_000,
+        250,
+      );
       const secret = await simSecret(sim);
       const readByTest = (await simStats(sim)).gets;
       const stillParked = async (what: string) => {
@@ -175,7 +190,11 @@ Deno.test("webhooks: forged, stale, replayed and out-of-order deliveries change 
       const stale = await deliver(stack, id, { id: "msg_stale", body: done, secret, ageSecs: 400 });
       assertEquals([stale.status, stale.body.code], [401, "webhook_stale"]);
       await stillParked("a stale delivery");
-      const early = await deliver(stack, id, { id: "msg_start", body: { ...done, status: "processing" }, secret });
+      const early = await deliver(stack, id, {
+        id: "msg_start",
+        body: { ...done, status: "processing" },
+        secret,
+      });
       assertEquals([early.status, early.body.outcome], [200, "not_final"]);
       await stillParked("a non-terminal event");
       assertEquals((await stack.sql`select count(*)::int as n from replicate_webhook_deliveries`)[0].n, 1);
@@ -187,9 +206,17 @@ Deno.test("webhooks: forged, stale, replayed and out-of-order deliveries change 
 
       const replay = await deliver(stack, id, { id: "msg_done", body: done, secret });
       assertEquals([replay.status, replay.body.outcome], [200, "duplicate"]);
-      const again = await deliver(stack, id, { id: "msg_retry", body: { ...done, status: "failed" }, secret });
+      const again = await deliver(stack, id, {
+        id: "msg_retry",
+        body: { ...done, status: "failed" },
+        secret,
+      });
       assertEquals([again.status, again.body.outcome], [200, "already_recorded"]);
-      const late = await deliver(stack, id, { id: "msg_old", body: { ...done, status: "processing" }, secret });
+      const late = await deliver(stack, id, {
+        id: "msg_old",
+        body: { ...done, status: "processing" },
+        secret,
+      });
       assertEquals([late.status, late.body.outcome], [200, "not_final"]);
 
       assertEquals((await generation(stack, id)).status, "completed");
@@ -235,11 +262,16 @@ Deno.test("webhooks: a dropped webhook only delays the image: the recheck reads 
       const id = await start(stack, user);
       let row: Row = {};
       // pg_cron's sweep, every half second here: parked jobs are claimed when their recheck is due.
-      await waitFor("the generation to complete without its webhook", async () => {
-        await processJobs(stack);
-        row = await generation(stack, id);
-        return row.status === "completed" || row.status === "failed";
-      }, 60_000, 500);
+      await waitFor(
+        "the generation to complete without its webhook",
+        async () => {
+          await processJobs(stack);
+          row = await generation(stack, id);
+          return row.status === "completed" || row.status === "failed";
+        },
+        60_000,
+        500,
+      );
       assertEquals(row.status, "completed", String(row.error_message));
       const stats = await simStats(sim);
       assertEquals(stats.delivered, 0, "no webhook arrived");
@@ -260,13 +292,22 @@ Deno.test("webhooks: cancelling a parked generation stops its prediction at Repl
     // The app's cancel: the user's own row set failed (RLS allows it); the trigger makes the job due.
     await stack.sql`update image_generations set status = 'failed', error_message = 'Cancelled by user'
                      where id = ${id}`;
-    await waitFor("the prediction to be cancelled", async () => {
-      await processJobs(stack);
-      return (await simStats(sim)).cancels === 1;
-    }, 20_000, 300);
-    const [job] = await stack.sql`select status, result from job_queue where job_type = 'generate-image'`;
-    assertEquals(job.status, "completed");
-    assertEquals((job.result as Row).cancelled_prediction, (await generation(stack, id)).replicate_prediction_id);
+    let job: Row = {};
+    await waitFor(
+      "the prediction to be cancelled",
+      async () => {
+        await processJobs(stack);
+        [job] = await stack.sql`select status, result from job_queue where job_type = 'generate-image'`;
+        return job.status === "completed";
+      },
+      20_000,
+      300,
+    );
+    assertEquals((await simStats(sim)).cancels, 1, "the prediction was cancelled at Replicate");
+    assertEquals(
+      (job.result as Row).cancelled_prediction,
+      (await generation(stack, id)).replicate_prediction_id,
+    );
     assertEquals((await generation(stack, id)).status, "failed", "still the user's cancel");
   });
 });
