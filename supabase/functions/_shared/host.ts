@@ -60,9 +60,7 @@ let sql: Promise<postgres.Sql> | undefined;
 const statements = new Map<string, string>();
 
 function statement(fn: string, args: Arg[]): string {
-  const signature = `${fn}(${
-    args.map((a) => `${a.name} ${a.type}`).join(",")
-  })`;
+  const signature = `${fn}(${args.map((a) => `${a.name} ${a.type}`).join(",")})`;
   let text = statements.get(signature);
   if (text === undefined) {
     const list = args.map((a, i) => {
@@ -72,9 +70,7 @@ function statement(fn: string, args: Arg[]): string {
       // Sent as text and cast by Postgres: postgres.js would JSON-encode a string bound to a jsonb parameter.
       return `${a.name} => $${i + 1}::text::${a.type}`;
     });
-    text = `select to_jsonb(r)::text as row from public.${fn}(${
-      list.join(", ")
-    }) r`;
+    text = `select to_jsonb(r)::text as row from public.${fn}(${list.join(", ")}) r`;
     statements.set(signature, text);
   }
   return text;
@@ -131,9 +127,8 @@ export const host: Host = {
   defer(promise) {
     // EdgeRuntime.waitUntil keeps a Supabase isolate alive until the promise settles; plain Deno keeps
     // running while it is pending anyway.
-    const runtime =
-      (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
-        .EdgeRuntime;
+    const runtime = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
+      .EdgeRuntime;
     if (runtime) runtime.waitUntil(promise);
     else promise.catch(() => {});
   },

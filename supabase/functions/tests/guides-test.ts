@@ -532,6 +532,7 @@ const CLOUD_VALUES: Record<string, string> = {
   access_token: "access-token",
   jwt_secret: "jwt-secret",
   replicate_api_token: "r8_x",
+  webhook_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   previous_commit: "HEAD~1",
 };
 
