@@ -16,7 +16,7 @@ use crate::http::{RequestHead, Response};
 use crate::log::RequestLog;
 use crate::ports::{BodyError, HttpClient, HttpRequest, Platform, RequestBody, Rpc, Timer};
 use crate::replicate::client::Replicate;
-use crate::replicate::{OwnerMark, PredictionStatus, WebhookError, WebhookSecret};
+use crate::replicate::{check_headers, OwnerMark, PredictionStatus, WebhookError, WebhookSecret};
 use serde_json::Value;
 use std::cell::RefCell;
 
@@ -137,15 +137,15 @@ async fn verify<S: Platform + HttpClient + Timer>(
     body: &[u8],
 ) -> Result<(), ApiError> {
     let now_ms = host.now_ms();
-    let check = |secret: &WebhookSecret| {
-        secret.verify(
-            head.header("webhook-id"),
-            head.header("webhook-timestamp"),
-            head.header("webhook-signature"),
-            body,
-            (now_ms / 1000.0).floor() as i64,
-        )
-    };
+    let now_secs = (now_ms / 1000.0).floor() as i64;
+    let (id, timestamp, signature) = (
+        head.header("webhook-id"),
+        head.header("webhook-timestamp"),
+        head.header("webhook-signature"),
+    );
+    // Unsigned or stale: refused before any secret is looked up.
+    check_headers(id, timestamp, signature, now_secs).map_err(refused)?;
+    let check = |secret: &WebhookSecret| secret.verify(id, timestamp, signature, body, now_secs);
     if let Some(secret) = &ctx.config.webhooks.secret {
         return check(secret).map_err(refused);
     }

@@ -425,3 +425,23 @@ fn only_post_is_accepted_and_oversized_deliveries_are_refused_unread() {
     assert_eq!(r.status, 413);
     assert!(host.recorded().is_empty());
 }
+
+#[test]
+fn unsigned_and_stale_deliveries_are_refused_before_any_secret_is_read() {
+    let body = prediction("succeeded").to_string();
+    for head in [
+        RequestHead::new("POST", []),
+        delivery(WHSEC, NOW_SECS - 400, body.as_bytes()),
+    ] {
+        let host = Host::new().serving_secret(WHSEC);
+        let (r, _) = send(
+            &ctx(&[]),
+            &host,
+            &SecretCache::default(),
+            &head,
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 401);
+        assert!(host.sent.borrow().is_empty(), "no secret fetched");
+    }
+}

@@ -22,4 +22,4 @@ pub use prediction::{
 pub use problem::{InvalidField, Problem, ThrottleBody};
 pub use schema::{find_model, find_version, Kind, ModelSchema, OutputFormat, OutputShape, MODELS};
 pub use validate::{validate_create_body, validate_input, CreateEndpoint};
-pub use webhook::{WebhookError, WebhookEvent, WebhookSecret};
+pub use webhook::{check_headers, WebhookError, WebhookEvent, WebhookSecret};

@@ -133,21 +133,8 @@ impl WebhookSecret {
         body: &[u8],
         now: i64,
     ) -> Result<(), WebhookError> {
-        fn nonempty<'a>(v: Option<&'a str>, name: &'static str) -> Result<&'a str, WebhookError> {
-            v.filter(|s| !s.is_empty())
-                .ok_or(WebhookError::MissingHeader(name))
-        }
-        let id = nonempty(id, "webhook-id")?;
-        let timestamp = nonempty(timestamp, "webhook-timestamp")?;
-        let signature = nonempty(signature, "webhook-signature")?;
-        let ts: i64 = timestamp
-            .trim()
-            .parse()
-            .map_err(|_| WebhookError::BadTimestamp)?;
-        if (now - ts).abs() > TIMESTAMP_TOLERANCE_SECS {
-            return Err(WebhookError::StaleTimestamp);
-        }
-        let mac = self.mac(id, timestamp.trim(), body);
+        let (id, timestamp, signature) = check_headers(id, timestamp, signature, now)?;
+        let mac = self.mac(id, timestamp, body);
         let matches = signature
             .split(' ')
             .filter_map(|entry| entry.strip_prefix("v1,"))
@@ -160,6 +147,29 @@ impl WebhookSecret {
             Err(WebhookError::NoMatchingSignature)
         }
     }
+}
+
+/// What can be checked without the secret: the three headers are present and the timestamp is within
+/// [`TIMESTAMP_TOLERANCE_SECS`] of `now`. Answers the id, the trimmed timestamp and the signature list.
+/// A receiver checks this first, so an unsigned or stale request costs nothing (no secret lookup).
+pub fn check_headers<'a>(
+    id: Option<&'a str>,
+    timestamp: Option<&'a str>,
+    signature: Option<&'a str>,
+    now: i64,
+) -> Result<(&'a str, &'a str, &'a str), WebhookError> {
+    fn nonempty<'a>(v: Option<&'a str>, name: &'static str) -> Result<&'a str, WebhookError> {
+        v.filter(|s| !s.is_empty())
+            .ok_or(WebhookError::MissingHeader(name))
+    }
+    let id = nonempty(id, "webhook-id")?;
+    let timestamp = nonempty(timestamp, "webhook-timestamp")?.trim();
+    let signature = nonempty(signature, "webhook-signature")?;
+    let ts: i64 = timestamp.parse().map_err(|_| WebhookError::BadTimestamp)?;
+    if (now - ts).abs() > TIMESTAMP_TOLERANCE_SECS {
+        return Err(WebhookError::StaleTimestamp);
+    }
+    Ok((id, timestamp, signature))
 }
 
 #[cfg(test)]
