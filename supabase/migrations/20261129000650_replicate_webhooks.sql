@@ -156,7 +156,7 @@ as $$
 declare
   v_generation uuid;
   v_ready boolean := false;
-  v_run_at timestamptz;
+  v_answer jsonb;
 begin
   select (payload ->> 'generation_id')::uuid into v_generation
     from public.job_queue where id = park_job.job_id;
@@ -166,17 +166,12 @@ begin
     perform 1 from public.image_generations where id = v_generation for update;
     v_ready := public.recorded_prediction_outcome(v_generation) is not null;
   end if;
-  v_run_at := case when v_ready then now()
-                   else now() + make_interval(secs => greatest(coalesce(delay_seconds, 1), 0)) end;
-  update public.job_queue
-     set status = 'pending',
-         run_at = v_run_at,
-         attempt_number = greatest(attempt_number - 1, 0)
-   where id = park_job.job_id and status = 'processing' and locked_by = park_job.worker_id;
-  if not found then
-    return public.job_lease_lost(job_id, worker_id);
+  -- defer_job: pending, the claim's attempt given back, lease checked.
+  v_answer := public.defer_job(job_id, worker_id, case when v_ready then 0 else delay_seconds end);
+  if v_answer ->> 'outcome' <> 'deferred' then
+    return v_answer;
   end if;
-  return jsonb_build_object('outcome', 'parked', 'run_at', v_run_at, 'ready', v_ready);
+  return v_answer || jsonb_build_object('outcome', 'parked', 'ready', v_ready);
 end;
 $$;
 

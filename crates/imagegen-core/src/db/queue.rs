@@ -145,17 +145,7 @@ pub async fn defer<R: Rpc>(
     worker: &str,
     delay_secs: u64,
 ) -> Result<CompleteOutcome, RpcError> {
-    let args = [
-        SqlArg::new("job_id", SqlType::Bigint, job_id.to_string()),
-        SqlArg::new("worker_id", SqlType::Text, worker),
-        SqlArg::new(
-            "delay_seconds",
-            SqlType::Int,
-            delay_secs.min(MAX_DELAY_SECS).to_string(),
-        ),
-    ];
-    let row = one(rpc.call("defer_job", &args).await?, "defer_job")?;
-    serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("defer_job: {e}")))
+    requeue(rpc, "defer_job", job_id, worker, delay_secs).await
 }
 
 /// Parks a generate-image job while its prediction runs at Replicate (webhook mode): pending again without
@@ -167,17 +157,28 @@ pub async fn park<R: Rpc>(
     worker: &str,
     recheck_secs: u64,
 ) -> Result<CompleteOutcome, RpcError> {
+    requeue(rpc, "park_job", job_id, worker, recheck_secs).await
+}
+
+/// `defer_job` / `park_job`: the job back to pending after `delay_secs`, its attempt given back.
+async fn requeue<R: Rpc>(
+    rpc: &R,
+    function: &'static str,
+    job_id: i64,
+    worker: &str,
+    delay_secs: u64,
+) -> Result<CompleteOutcome, RpcError> {
     let args = [
         SqlArg::new("job_id", SqlType::Bigint, job_id.to_string()),
         SqlArg::new("worker_id", SqlType::Text, worker),
         SqlArg::new(
             "delay_seconds",
             SqlType::Int,
-            recheck_secs.min(MAX_DELAY_SECS).to_string(),
+            delay_secs.min(MAX_DELAY_SECS).to_string(),
         ),
     ];
-    let row = one(rpc.call("park_job", &args).await?, "park_job")?;
-    serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("park_job: {e}")))
+    let row = one(rpc.call(function, &args).await?, function)?;
+    serde_json::from_value(row).map_err(|e| RpcError::BadAnswer(format!("{function}: {e}")))
 }
 
 /// Extends the lease; `false` when the job is no longer ours.
