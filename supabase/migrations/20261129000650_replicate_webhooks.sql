@@ -113,14 +113,13 @@ begin
         v_outcome := 'already_recorded';
       else
         v_outcome := 'recorded';
-        -- The parked job runs now; a job that is running (its create has not returned yet) sees the
-        -- outcome when it parks.
-        -- Skip a job locked by someone else: a claim is taking it (it will run anyway).
+        -- The parked job (or one waiting for a retry) runs now, and "woken" tells the caller to wake the
+        -- worker for it. A job that is running (its create has not returned yet) sees the outcome when
+        -- it parks. A job locked by someone else is being claimed: it runs anyway.
         update public.job_queue
-           set run_at = now()
+           set run_at = least(run_at, now())
          where id = (select id from public.job_queue
-                      where dedupe_key = 'generate-image:' || p_generation_id::text
-                        and status = 'pending' and run_at > now()
+                      where dedupe_key = 'generate-image:' || p_generation_id::text and status = 'pending'
                       limit 1
                       for update skip locked)
         returning id into v_woken;
