@@ -4,7 +4,8 @@
 //! cleared), each with `probability` (default 1). Request faults replace the answer: `throttle` (429 with
 //! Replicate's body), `status` (a 5xx), `reset` (the TCP connection is reset, no answer), `slow` (the answer
 //! is delayed, then normal). With `after: true`, `status`/`reset` on a create hit *after* the prediction was
-//! created — the lost-response case that tempts a client into paying twice. Prediction faults shape the
+//! created — the lost-response case that tempts a client into paying twice — and `slow` holds the answer
+//! of a prediction already made (its webhook can then arrive first). Prediction faults shape the
 //! prediction a create starts: `nsfw` (fails with the model's NSFW text), `nsfw_partial` (FLUX-style: one
 //! output silently dropped), `fail` (runs, then fails with `error`: billed), `start_fail` (fails while
 //! starting, never runs: not billed; E6716 by default), `stuck` (never leaves `starting`). A file fault,
@@ -185,10 +186,12 @@ impl FaultRule {
             return Err("location must be a URL or a path".into());
         }
         if self.after
-            && !(matches!(self.kind, FaultKind::Status | FaultKind::Reset)
-                && self.on == Target::Create)
+            && !(matches!(
+                self.kind,
+                FaultKind::Status | FaultKind::Reset | FaultKind::Slow
+            ) && self.on == Target::Create)
         {
-            return Err("after: true is for status/reset faults on create".into());
+            return Err("after: true is for status/reset/slow faults on create".into());
         }
         if let Some(m) = &self.model {
             if imagegen_core::replicate::find_model(m).is_none() {
@@ -308,15 +311,22 @@ impl FaultBook {
         Some(rule)
     }
 
-    /// A `slow` delay for this request, if one fires.
+    /// A `slow` delay for this request, if one fires. `after` selects the rules that hold a create's
+    /// answer after its prediction was made (so its webhook can arrive before the answer).
     pub fn slow(
         &mut self,
         target: Target,
         model: Option<&str>,
+        after: bool,
         roll: &mut dyn FnMut() -> f64,
     ) -> Option<u64> {
-        self.fire(target, model, |r| r.kind == FaultKind::Slow, roll)
-            .map(|r| r.delay_ms.unwrap_or(2000))
+        self.fire(
+            target,
+            model,
+            |r| r.kind == FaultKind::Slow && r.after == after,
+            roll,
+        )
+        .map(|r| r.delay_ms.unwrap_or(2000))
     }
 
     /// A `redirect` for this file download, if one fires: the rule's `location`, if it has one.
@@ -451,6 +461,22 @@ mod tests {
             None
         );
         assert!(book.rules().is_empty());
+    }
+
+    #[test]
+    fn a_slow_rule_after_the_create_holds_only_the_answer_of_a_made_prediction() {
+        let mut book = FaultBook::default();
+        book.add(
+            parse_rules(&json!({"kind": "slow", "on": "create", "after": true, "delay_ms": 900}))
+                .unwrap(),
+        );
+        let mut roll = always;
+        assert_eq!(book.slow(Target::Create, None, false, &mut roll), None);
+        assert_eq!(book.slow(Target::Create, None, true, &mut roll), Some(900));
+        assert!(
+            parse_rules(&json!({"kind": "slow", "on": "get", "after": true})).is_err(),
+            "after is for creates"
+        );
     }
 
     #[test]

@@ -234,6 +234,28 @@ Deno.test("webhooks: forged, stale, replayed and out-of-order deliveries change 
   );
 });
 
+Deno.test("webhooks: a delivery that arrives while the create call is still held is recorded; one create", async () => {
+  // The simulator holds the create's answer 4 s after making the prediction (a slow network); the 0.5 s
+  // prediction finishes and its webhook arrives first, before the worker knows the prediction's id.
+  await withSimulatorStack(["--latency", "*=500:0"], WEBHOOKS, async (stack, sim) => {
+    await sim.admin("POST", "faults", { kind: "slow", on: "create", after: true, delay_ms: 4000, times: 1 });
+    const user = await stack.newUser();
+    const id = await start(stack, user);
+    const row = await finished(stack, id, 30_000);
+    assertEquals(row.status, "completed", String(row.error_message));
+    const [order] = await stack.sql`select d.outcome, d.prediction_id,
+        extract(epoch from j.completed_at - d.received_at)::float8 as before_job_end
+        from replicate_webhook_deliveries d, job_queue j where j.job_type = 'generate-image'`;
+    assertEquals([order.outcome, order.prediction_id], ["recorded", row.replicate_prediction_id]);
+    assert(
+      order.before_job_end > 2,
+      `the delivery came ${order.before_job_end} s before the create returned`,
+    );
+    const stats = await simStats(sim);
+    assertEquals([stats.creates, stats.lists], [1, 0], "one create, nothing searched");
+  });
+});
+
 Deno.test("webhooks: a delivery that beats the create's lost answer records it: no search, one create", async () => {
   // The create's answer is lost after the prediction was made (a 503 after creating). Without webhooks
   // the worker waits out the create's settle time, then searches the account's predictions for its mark.

@@ -137,11 +137,7 @@ pub async fn request_faults(
     let (slow, fault) = {
         let mut book = lock(&app.faults);
         let mut roll = || app.roll();
-        let slow = if after {
-            None
-        } else {
-            book.slow(target, model, &mut roll)
-        };
+        let slow = book.slow(target, model, after, &mut roll);
         (slow, book.request(target, model, after, &mut roll))
     };
     if let Some(ms) = slow {
