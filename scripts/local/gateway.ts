@@ -13,8 +13,14 @@
 // - only `EdgeRuntime.waitUntil` promises outlive a response; an isolate past half its life with no request
 //   and no such promise pending is dropped at once;
 // - a request unanswered for GATEWAY_REQUEST_TIMEOUT_MS (default 150 s) gets a 504; the work goes on.
-// Not emulated: the 256 MB memory cap (Deno Workers take no heap limit of their own) and the 2 s CPU limit.
-// Tests scale the limits down. GET /_gateway/isolates lists the live isolates (tests follow them).
+// - memory: an isolate whose heap plus external memory (ArrayBuffers, Wasm memory) reaches
+//   GATEWAY_MEMORY_MB (default 256, Supabase's limit) is killed the same way (546 to requests in flight);
+//   at GATEWAY_BEFOREUNLOAD_MEMORY_PCT of it (default 90) `beforeunload` is dispatched with
+//   `detail.reason = "memory"` (the wall clock's is "wall_clock"), as edge-runtime does. Measured every
+//   25 ms in the isolate (the runtime checks on allocation), so a spike between two looks can pass.
+// Not emulated: the 2 s CPU limit. Tests scale the limits down. GET /_gateway/isolates lists the live
+// isolates with their memory (tests follow them). GATEWAY_EXTRA_FUNCTIONS_DIR serves more functions beside
+// the project's (test fixtures; `verify_jwt = false`).
 // Environment: the same variables Supabase injects (set by scripts/dev or the test harness), GATEWAY_PORT
 // (0 = any free port; the chosen one is printed), GATEWAY_SUPABASE_URL.
 // Also serves /storage/v1/... (Supabase Storage's object API, from disk under STORAGE_ROOT): storage.ts.
@@ -48,11 +54,22 @@ const env = (name: string) => Deno.env.get(name);
 const wallClockMs = Number(env("GATEWAY_WALL_CLOCK_MS") ?? Number(env("EDGE_WALL_CLOCK_SECS") ?? 150) * 1000);
 const unloadGraceMs = Number(env("GATEWAY_UNLOAD_GRACE_MS") ?? Math.min(1000, wallClockMs / 20));
 const requestLimitMs = Number(env("GATEWAY_REQUEST_TIMEOUT_MS") ?? 150_000);
+const memoryLimitBytes = Number(env("GATEWAY_MEMORY_MB") ?? 256) * 1024 * 1024;
+const beforeunloadMemoryBytes = memoryLimitBytes * Number(env("GATEWAY_BEFOREUNLOAD_MEMORY_PCT") ?? 90) / 100;
 
-const functions = new Map<string, { verifyJwt: boolean }>();
+const functions = new Map<string, { verifyJwt: boolean; module: string }>();
 for (const entry of Deno.readDirSync(functionsDir)) {
   if (!entry.isDirectory || entry.name.startsWith("_") || entry.name === "tests") continue;
-  functions.set(entry.name, { verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true });
+  functions.set(entry.name, {
+    verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true,
+    module: new URL(`${entry.name}/index.ts`, functionsDir).href,
+  });
+}
+const extraDir = env("GATEWAY_EXTRA_FUNCTIONS_DIR");
+for (const entry of extraDir ? Deno.readDirSync(extraDir) : []) {
+  if (!entry.isDirectory) continue;
+  const module = new URL(`${entry.name}/index.ts`, `file://${Deno.realPathSync(extraDir!)}/`).href;
+  functions.set(entry.name, { verifyJwt: false, module });
 }
 
 type Answer = { status: number; headers: [string, string][]; body: ArrayBuffer | null; error?: string };
@@ -68,9 +85,11 @@ class Isolate {
   readonly ready: Promise<void>;
   #requests = 0;
   background = 0;
+  /** Heap plus external memory, as the isolate last reported it. */
+  memory = 0;
   ended?: string;
 
-  constructor(readonly fn: string) {
+  constructor(readonly fn: string, module: string) {
     let started: () => void;
     this.ready = new Promise((resolve) => started = resolve);
     this.#worker.onmessage = ({ data }) => {
@@ -78,6 +97,11 @@ class Isolate {
       if (data.type === "background") {
         this.background = data.pending;
         this.dropIfIdle();
+      }
+      if (data.type === "memory") this.memory = data.bytes;
+      if (data.type === "memory_limit") {
+        this.memory = data.bytes;
+        this.end("memory limit");
       }
       if (data.type === "response") {
         this.#inflight.get(data.id)?.(data);
@@ -90,9 +114,17 @@ class Isolate {
       console.error(`${fn}: isolate ${this.id} crashed`, e.message);
       this.end("crashed");
     };
-    this.#worker.postMessage({ type: "start", fn });
+    this.#worker.postMessage({
+      type: "start",
+      module,
+      limitBytes: memoryLimitBytes,
+      beforeunloadBytes: beforeunloadMemoryBytes,
+    });
     this.#timers.push(
-      setTimeout(() => this.#worker.postMessage({ type: "beforeunload" }), wallClockMs - unloadGraceMs),
+      setTimeout(
+        () => this.#worker.postMessage({ type: "beforeunload", reason: "wall_clock" }),
+        wallClockMs - unloadGraceMs,
+      ),
       setTimeout(() => this.end("wall clock limit"), wallClockMs),
       setTimeout(() => this.dropIfIdle(), wallClockMs / 2),
     );
@@ -133,7 +165,7 @@ class Isolate {
   }
 
   describe() {
-    const { id, fn, background, ended } = this;
+    const { id, fn, background, ended, memory } = this;
     return {
       id,
       fn,
@@ -141,6 +173,7 @@ class Isolate {
       routable: this.routable,
       inflight: this.#inflight.size,
       background,
+      memory_bytes: memory,
       ended,
     };
   }
@@ -162,7 +195,7 @@ function isolateFor(fn: string): Isolate {
   const pool = isolates.get(fn) ?? new Set();
   isolates.set(fn, pool);
   for (const isolate of pool) if (isolate.routable) return isolate;
-  const fresh = new Isolate(fn);
+  const fresh = new Isolate(fn, functions.get(fn)!.module);
   pool.add(fresh);
   return fresh;
 }
