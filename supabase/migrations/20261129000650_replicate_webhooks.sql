@@ -114,12 +114,14 @@ begin
       else
         v_outcome := 'recorded';
         -- The parked job (or one waiting for a retry) runs now, and "woken" tells the caller to wake the
-        -- worker for it. A job that is running (its create has not returned yet) sees the outcome when
-        -- it parks. A job locked by someone else is being claimed: it runs anyway.
+        -- worker for it. A job already due is left to whoever made it due; a job that is running (its
+        -- create has not returned yet) sees the outcome when it parks; a job locked by someone else is
+        -- being claimed.
         update public.job_queue
-           set run_at = least(run_at, now())
+           set run_at = now()
          where id = (select id from public.job_queue
                       where dedupe_key = 'generate-image:' || p_generation_id::text and status = 'pending'
+                        and run_at > now()
                       limit 1
                       for update skip locked)
         returning id into v_woken;

@@ -18,7 +18,7 @@ use crate::ports::{BodyError, HttpClient, HttpRequest, Platform, RequestBody, Rp
 use crate::replicate::client::Replicate;
 use crate::replicate::{check_headers, OwnerMark, PredictionStatus, WebhookError, WebhookSecret};
 use serde_json::Value;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// Function name, as deployed and as logged.
 pub const NAME: &str = "replicate-webhook";
@@ -34,11 +34,16 @@ const REFETCH_MIN_INTERVAL_MS: f64 = 5.0 * 60_000.0;
 /// How long fetching the secret may take.
 const SECRET_FETCH_MS: f64 = 10_000.0;
 
-/// The secret read from `GET /v1/webhooks/default/secret`, kept for the isolate's life.
+/// The secret read from `GET /v1/webhooks/default/secret`, kept for the isolate's life. One read at a time:
+/// deliveries that arrive while it is under way wait for it rather than each asking Replicate.
 #[derive(Debug, Default)]
 pub struct SecretCache {
     fetched: RefCell<Option<(WebhookSecret, f64)>>,
+    fetching: Cell<bool>,
 }
+
+/// How often a delivery waiting for another's secret read looks again.
+const SECRET_WAIT_STEP_MS: u64 = 20;
 
 /// Handles one delivery; answers the response and, when a parked job was woken, the call that wakes the
 /// worker (to be sent in the background).
@@ -182,10 +187,22 @@ async fn fetch_secret<S: Platform + HttpClient + Timer>(
         ));
     };
     let now = host.now_ms();
-    let secret = Replicate::new(api, host, host, host)
+    if secrets.fetching.get() {
+        // Another delivery is reading it: use what that read brings.
+        while secrets.fetching.get() && host.now_ms() < now + SECRET_FETCH_MS {
+            host.sleep_ms(SECRET_WAIT_STEP_MS).await;
+        }
+        return match secrets.fetched.borrow().as_ref() {
+            Some((secret, _)) => Ok(secret.clone()),
+            None => Err(unavailable("the read under way did not bring it".into())),
+        };
+    }
+    secrets.fetching.set(true);
+    let read = Replicate::new(api, host, host, host)
         .webhook_secret(now + SECRET_FETCH_MS)
-        .await
-        .map_err(|e| unavailable(e.to_string()))?;
+        .await;
+    secrets.fetching.set(false);
+    let secret = read.map_err(|e| unavailable(e.to_string()))?;
     *secrets.fetched.borrow_mut() = Some((secret.clone(), now));
     Ok(secret)
 }

@@ -64,12 +64,30 @@ impl Platform for Host {
     }
 }
 
+/// Lets other futures of a `join` run, as a real wait would.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
 impl Timer for Host {
-    async fn sleep_ms(&self, _: u64) {}
+    async fn sleep_ms(&self, _: u64) {
+        yield_once().await
+    }
 }
 
 impl HttpClient for Host {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        yield_once().await;
         self.sent
             .borrow_mut()
             .push(format!("{} {}", request.method, request.url));
@@ -444,4 +462,18 @@ fn unsigned_and_stale_deliveries_are_refused_before_any_secret_is_read() {
         assert_eq!(r.status, 401);
         assert!(host.sent.borrow().is_empty(), "no secret fetched");
     }
+}
+
+#[test]
+fn deliveries_arriving_together_share_one_read_of_the_secret() {
+    let host = Host::new().serving_secret(WHSEC);
+    let (ctx, secrets) = (ctx(&[]), SecretCache::default());
+    let body = prediction("succeeded").to_string();
+    let head = delivery(WHSEC, NOW_SECS, body.as_bytes());
+    let ((first, _), (second, _)) = block_on(futures_util::future::join(
+        handle(&ctx, &host, &secrets, &head, body.clone().into_bytes()),
+        handle(&ctx, &host, &secrets, &head, body.clone().into_bytes()),
+    ));
+    assert_eq!((first.status, second.status), (200, 200));
+    assert_eq!(host.sent.borrow().len(), 1, "one read for both");
 }
