@@ -164,6 +164,18 @@ fn send(
     block_on(handle(ctx, host, secrets, head, body.to_vec()))
 }
 
+/// A delivery of `prediction(status)`, signed with the configured secret, sent now.
+fn send_signed(host: &Host, status: &str) -> (Response, Option<HttpRequest>) {
+    let body = prediction(status).to_string();
+    send(
+        &with_secret(),
+        host,
+        &SecretCache::default(),
+        &delivery(WHSEC, NOW_SECS, body.as_bytes()),
+        body.as_bytes(),
+    )
+}
+
 fn code(r: &Response) -> String {
     serde_json::from_str::<Value>(&r.body).unwrap()["code"]
         .as_str()
@@ -219,14 +231,7 @@ fn duplicates_and_non_final_events_are_acknowledged_without_a_wake() {
             db_answer: Ok(answer.clone()),
             ..Host::new()
         };
-        let body = prediction("processing").to_string();
-        let (r, wake) = send(
-            &with_secret(),
-            &host,
-            &SecretCache::default(),
-            &delivery(WHSEC, NOW_SECS, body.as_bytes()),
-            body.as_bytes(),
-        );
+        let (r, wake) = send_signed(&host, "processing");
         assert_eq!(r.status, 200);
         assert!(r.body.contains(answer["outcome"].as_str().unwrap()));
         assert!(wake.is_none(), "{answer}");
@@ -409,14 +414,7 @@ fn a_database_failure_is_a_5xx_so_replicate_retries() {
         db_answer: Err(RpcError::Unavailable("connection refused".into())),
         ..Host::new()
     };
-    let body = prediction("succeeded").to_string();
-    let (r, wake) = send(
-        &with_secret(),
-        &host,
-        &SecretCache::default(),
-        &delivery(WHSEC, NOW_SECS, body.as_bytes()),
-        body.as_bytes(),
-    );
+    let (r, wake) = send_signed(&host, "succeeded");
     assert_eq!(r.status, 503);
     assert!(wake.is_none());
 }
