@@ -447,7 +447,13 @@ Deno.test("worker: process-jobs answers while its drain runs; an isolate killed 
   // prediction when the isolate ends, so only beforeunload can give the job back.
   await withWorker(
     ["--latency", "*=30000:0"],
-    { EDGE_WALL_CLOCK_SECS: "60", GATEWAY_WALL_CLOCK_MS: "4000", WORKER_KICK: "false" },
+    // A second between beforeunload and the kill, so the hand-back and its log line finish on a loaded box.
+    {
+      EDGE_WALL_CLOCK_SECS: "60",
+      GATEWAY_WALL_CLOCK_MS: "4000",
+      GATEWAY_UNLOAD_GRACE_MS: "1000",
+      WORKER_KICK: "false",
+    },
     async (stack) => {
       const user = await stack.newUser();
       const id = await start(stack, user, {});
@@ -468,7 +474,12 @@ Deno.test("worker: process-jobs answers while its drain runs; an isolate killed 
         { status: "pending", attempt_number: 0, locked_by: null, due: true },
         "no attempt spent",
       );
-      assert(stack.logs.some((l) => l.includes("jobs handed back")), "beforeunload handed it back");
+      // The isolate's log line follows the hand-back's SQL and may reach the gateway's output a little later.
+      await waitFor(
+        "beforeunload's log line",
+        async () => stack.logs.some((l) => l.includes("jobs handed back")),
+        3_000,
+      );
       const next = await processJobs(stack);
       assertEquals(next.body.jobs[0]?.attempt, 1, "claimed again with the same attempt number");
       const [row] = await stack.sql`select status from image_generations where id = ${id}`;
