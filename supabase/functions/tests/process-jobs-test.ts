@@ -477,7 +477,7 @@ Deno.test("worker: process-jobs answers while its drain runs; an isolate killed 
       // The isolate's log line follows the hand-back's SQL and may reach the gateway's output a little later.
       await waitFor(
         "beforeunload's log line",
-        async () => stack.logs.some((l) => l.includes("jobs handed back")),
+        () => Promise.resolve(stack.logs.some((l) => l.includes("jobs handed back"))),
         3_000,
       );
       const next = await processJobs(stack);
