@@ -106,7 +106,7 @@ async fn receive<S: Platform + Rpc + HttpClient + Timer, B: RequestBody>(
 
     // Signed by Replicate, but not for a prediction this backend marked (another integration of the same
     // account pointed here): acknowledged, so Replicate stops retrying, and otherwise ignored.
-    let Some(mark) = mark_of(head) else {
+    let Some(mark) = OwnerMark::from_query(&head.query) else {
         log.detail = Some("delivery without this backend's owner mark".into());
         return Ok((outcome_response("ignored"), false));
     };
@@ -215,18 +215,6 @@ fn refused(e: WebhookError) -> ApiError {
         WebhookError::NoMatchingSignature | WebhookError::BadSecret => "webhook_signature_invalid",
     };
     ApiError::new(401, code, e.to_string())
-}
-
-/// The owner mark from the delivery's query (`generation_id`, `attempt`), as the create wrote it.
-fn mark_of(head: &RequestHead) -> Option<OwnerMark> {
-    Some(OwnerMark {
-        generation_id: uuid::Uuid::parse_str(&head.query_param("generation_id")?).ok()?,
-        create_number: head
-            .query_param("attempt")?
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)?,
-    })
 }
 
 /// The delivered prediction: a JSON object with an `id` and a known `status` (the rest is stored as sent;

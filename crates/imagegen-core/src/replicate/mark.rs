@@ -63,6 +63,12 @@ impl OwnerMark {
         if !path.ends_with(WEBHOOK_PATH) || query.contains('#') {
             return None;
         }
+        Self::from_query(query)
+    }
+
+    /// Reads the mark from the query of a delivery to [`WEBHOOK_PATH`] (`generation_id=…&attempt=…`);
+    /// `None` when a parameter is missing, malformed or given twice.
+    pub fn from_query(query: &str) -> Option<Self> {
         let (mut generation_id, mut create_number) = (None, None);
         for pair in query.split('&') {
             let (key, value) = pair.split_once('=')?;

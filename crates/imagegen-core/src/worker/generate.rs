@@ -41,16 +41,14 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
         Ok(None) => return JobResult::done(serde_json::json!({"skipped": "generation deleted"})),
         Err(e) => return JobResult::retry(DATABASE_ERROR, format!("database: {e}"), None),
     };
+    let replicate = Replicate::new(api, host, host, host);
     if let ("failed", Some(prediction)) = (
         generation.status.as_str(),
         generation.replicate_prediction_id.as_deref(),
     ) {
         // Cancelled while its prediction ran parked (the cancel trigger made this job due): stop it, or
         // it runs on and is billed. Best effort: cancelling a finished prediction changes nothing.
-        let stopped = Replicate::new(api, host, host, host)
-            .cancel(prediction)
-            .await
-            .is_ok();
+        let stopped = replicate.cancel(prediction).await.is_ok();
         return JobResult::done(serde_json::json!({
             "skipped": "generation already failed",
             "cancelled_prediction": prediction,
@@ -74,7 +72,6 @@ pub async fn run<S: Platform + Rpc + HttpClient + Timer>(
     }
     let deadlines =
         Deadlines::for_generation(config, &generation.created_at, host.now_ms(), budget_ms);
-    let replicate = Replicate::new(api, host, host, host);
     match run_prediction(host, &replicate, &generation, webhook_base, deadlines, wait).await {
         Ok(done) => {
             let payload = DownloadPayload {
